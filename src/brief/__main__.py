@@ -1,0 +1,4 @@
+"""Run the CLI with ``python -m brief``."""
+from brief.cli import main
+
+main()

@@ -1,0 +1,79 @@
+"""Command-line adapters: parse options, call the library, print what it reports."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from brief import __version__
+
+pack_option = click.option(
+    "-C", "--pack", "pack", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+    show_default=True, help="Pack directory (the one holding content/).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="brief")
+def main() -> None:
+    """Build tailored briefing packs from sourced content."""
+
+
+@main.command()
+@pack_option
+def check(pack: Path) -> None:
+    """Validate the pack and print a summary with warnings."""
+    from brief.check import summary
+    from brief.load import load_pack
+
+    content = load_pack(pack)
+    click.echo(summary(content))
+
+
+@main.command()
+@pack_option
+@click.option("--audience", "-a", "audiences", multiple=True, help="Edition to build (repeatable).")
+@click.option("--all", "all_", is_flag=True, help="Build every audience's edition.")
+@click.option("--allow-overflow", is_flag=True, help="Write editions over their page budget (warn only).")
+@click.option("--force", is_flag=True, help="Rebuild even when nothing changed.")
+@click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
+              help="Seconds to wait for another run's lock.")
+@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary for machines.")
+def build(pack: Path, audiences: tuple[str, ...], all_: bool, allow_overflow: bool, force: bool,
+          wait: float, quiet: bool, as_json: bool) -> None:
+    """Render editions to build/<audience>/ as HTML and PDF."""
+    from brief.build import run_build
+
+    raise SystemExit(run_build(pack, audiences=audiences, all_=all_, allow_overflow=allow_overflow, force=force,
+                               wait=wait, quiet=quiet, as_json=as_json))
+
+
+@main.command()
+@pack_option
+@click.argument("from_id", metavar="[FROM]", required=False)
+@click.argument("to_id", metavar="[TO]", required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "json", "html"]), default="text", show_default=True)
+@click.option("--color/--no-color", default=None, help="Colour the text output (default: when a terminal).")
+def diff(pack: Path, from_id: str | None, to_id: str | None, fmt: str, color: bool | None) -> None:
+    """Show what changed between two versions of the agreement (default: the last two)."""
+    from brief.diffcmd import run_diff
+
+    run_diff(pack, from_id, to_id, fmt, color)
+
+
+@main.command()
+@pack_option
+@click.option("--send", is_flag=True, help="Email each audience's PDF to its distribution list.")
+@click.option("--dry-run", is_flag=True, help="List what would be published or sent; change nothing.")
+@click.option("--ignore-embargo", is_flag=True, help="Publish and send even before the embargo time.")
+@click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
+              help="Seconds to wait for another run's lock.")
+@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary for machines.")
+def publish(pack: Path, send: bool, dry_run: bool, ignore_embargo: bool, wait: float, quiet: bool, as_json: bool) -> None:
+    """Write a versioned release to build/dist/ and optionally mail it."""
+    from brief.publish import run_publish
+
+    raise SystemExit(run_publish(pack, send=send, dry_run=dry_run, ignore_embargo=ignore_embargo, wait=wait,
+                                 quiet=quiet, as_json=as_json))
