@@ -170,7 +170,7 @@ def resolved_provisions(versions: list[m.Version], version: m.Version) -> list[m
 
 
 def _unknown_audience(tag: str, audiences: set[str]) -> str:
-    return f"unknown audience '{tag}'; known audiences: {', '.join(sorted(audiences) + [m.AUDIENCE_ALL])}"
+    return f"unknown audience '{tag}'; known audiences: {', '.join(sorted(audiences | {m.AUDIENCE_ALL}))}"
 
 
 def _fig(f: m.Figure) -> str:

@@ -112,8 +112,12 @@ def load(path: Path, display: str) -> tuple[Document | None, list[Problem]]:
         return None, [_at(display, e.mark, e.message, lines)]
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        msg = " ".join(filter(None, [e.context, e.problem])) or "malformed YAML"
-        return None, [_at(display, mark, f"malformed YAML: {msg}", lines)]
+        msg = e.problem or e.context or "unreadable"
+        if e.context and e.problem:
+            msg += f" {e.context}"
+            if e.context_mark and mark and e.context_mark.line != mark.line:
+                msg += f" that starts at line {e.context_mark.line + 1}"
+        return None, [_at(display, mark, f"malformed YAML: {msg}; check quotes, colons and indentation", lines)]
     except yaml.YAMLError as e:  # pragma: no cover - PyYAML always marks scanner errors
         return None, [Problem(display, None, None, "", f"malformed YAML: {e}")]
     if node is None:
@@ -139,7 +143,8 @@ def _build(node: Node, path: Path_, doc: Document, problems: list[Problem]) -> A
     if node.tag not in _STANDARD_TAGS and not (isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:str"):
         # PyYAML leaves unresolved plain scalars as str thanks to the empty resolver;
         # any tag still here was written explicitly (!!python/object, !!int, !custom).
-        problems.append(doc.problem(path, f"tag '{node.tag}' is not allowed; remove it and write a plain value"))
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        problems.append(doc.problem(path, f"tag '{tag}' is not allowed; remove it and write a plain value"))
         return None
     if isinstance(node, ScalarNode):
         if node.style is None and node.value in _NULLS:

@@ -1,0 +1,190 @@
+"""Content loading and validation: every bad input gets file:line, the field, and a non-zero exit."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from brief.cli import main
+from brief.errors import ContentError
+from brief.load import load_pack
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MINIMAL = FIXTURES / "minimal"
+REPO = Path(__file__).parent.parent
+
+# Each case is a directory under fixtures/bad/ whose content/ files replace the
+# minimal pack's; the expected line is the first line `brief check` prints.
+BAD = {
+    "malformed": "content/assessments.yaml:5:1: malformed YAML: found unexpected end of stream while scanning "
+                 "a quoted scalar that starts at line 3",
+    "duplicate_key": "content/pack.yaml:6:1: title: duplicate key 'title' (first set at line 1); keep one",
+    "alias": "content/sources.yaml:3:12: anchor '&t' is not allowed; write the value out in full",
+    "python_tag": "content/assessments.yaml:3:15: assessments[0].headline: tag '!!python/object/apply:os.system' "
+                  "is not allowed",
+    "wrong_type": "content/pack.yaml:4:10: edition: 'first' is not a whole number",
+    "unknown_enum": "content/assessments.yaml:5:17: assessments[0].confidence: 'certain' is not one of high, moderate, low",
+    "missing_field": "content/assessments.yaml:2:5: assessments[0].body: required field 'body' is missing; add it",
+    "unknown_field": "content/assessments.yaml:6:5: assessments[0].confidance: unknown field 'confidance'",
+    "unknown_source": "content/assessments.yaml:8:9: assessments[0].sources[1]: cites unknown source 'council-2026'",
+    "duplicate_id": "content/assessments.yaml:7:9: assessments[1].id: duplicate assessment id 'narrower' "
+                    "(first used at line 2)",
+    "missing_section": "content/audiences/council.yaml:7:5: sections[1]: unknown section 'assesments'; known sections: "
+                       "bottom_line, assessments,",
+    "impossible_date": "content/pack.yaml:3:8: as_of: '2024-02-30' is not a real date (day is out of range for month)",
+    "empty_file": "content/figures.yaml:1:1: file is empty; it must hold a mapping of keys to values",
+    "non_utf8": "content/glossary.yaml:2: not valid UTF-8 (byte 0xe9); save the file as UTF-8",
+    "not_mapping": "content/glossary.yaml:1:1: the file must be a mapping of keys to values (key: value), not a list",
+}
+
+
+def overlay(tmp_path: Path, *cases: str) -> Path:
+    """Copy the minimal pack and lay the given bad cases' files over it."""
+    pack = tmp_path / "pack"
+    shutil.copytree(MINIMAL, pack)
+    for case in cases:
+        shutil.copytree(FIXTURES / "bad" / case / "content", pack / "content", dirs_exist_ok=True)
+    return pack
+
+
+def test_every_bad_case_has_a_fixture_and_an_expectation():
+    assert sorted(p.name for p in (FIXTURES / "bad").iterdir()) == sorted(BAD)
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_is_reported_with_its_place(tmp_path, case):
+    result = CliRunner().invoke(main, ["check", "-C", str(overlay(tmp_path, case))])
+    assert result.exit_code == 4, result.output
+    first = result.output.splitlines()[0]
+    assert first.startswith(BAD[case]), first
+    assert result.output.rstrip().endswith("nothing was built")
+    assert isinstance(result.exception, SystemExit)  # reported, not a traceback
+
+
+def test_every_problem_in_one_run(tmp_path):
+    # Three files broken in three ways: all three reported, then one exit.
+    pack = overlay(tmp_path, "unknown_enum", "impossible_date", "not_mapping")
+    result = CliRunner().invoke(main, ["check", "-C", str(pack)])
+    assert result.exit_code == 4
+    assert "content/pack.yaml:3:8: as_of:" in result.output
+    assert "content/assessments.yaml:5:17: assessments[0].confidence:" in result.output
+    assert "content/glossary.yaml:1:1: the file must be a mapping" in result.output
+    assert "3 problems found; nothing was built" in result.output
+
+
+def test_snippet_shows_the_offending_line(tmp_path):
+    result = CliRunner().invoke(main, ["check", "-C", str(overlay(tmp_path, "unknown_enum"))])
+    assert result.output.splitlines()[1].strip() == "confidence: certain"
+
+
+def test_real_process_exits_non_zero_without_traceback(tmp_path):
+    pack = overlay(tmp_path, "python_tag")
+    proc = subprocess.run([sys.executable, "-m", "brief", "check", "-C", str(pack)], capture_output=True, text=True)
+    assert proc.returncode == 4
+    assert "Traceback" not in proc.stderr
+    assert "!!python/object/apply:os.system" in proc.stderr
+
+
+def test_scalars_stay_as_typed(tmp_path):
+    pack = overlay(tmp_path)
+    text = (pack / "content/pack.yaml").read_text()
+    text = text.replace("title: Municipal Water Compact", "title: NO").replace("organisation: Example Policy Lab",
+                                                                                "organisation: 1.10")
+    (pack / "content/pack.yaml").write_text(text + "keywords: [012345, 1:30, yes]\n")
+    content = load_pack(pack)
+    assert content.pack.title == "NO"
+    assert content.pack.organisation == "1.10"
+    assert content.pack.keywords == ["012345", "1:30", "yes"]
+
+
+def test_empty_value_is_an_error_not_the_text_none(tmp_path):
+    pack = overlay(tmp_path)
+    path = pack / "content/pack.yaml"
+    path.write_text(path.read_text().replace("subtitle: What the 2025 revision changes", "subtitle:"))
+    load_pack(pack)  # optional field left empty is fine: it means "not set"
+    path.write_text(path.read_text().replace("topic: Regional water-sharing agreement between two cities", "topic:"))
+    with pytest.raises(ContentError) as err:
+        load_pack(pack)
+    assert "content/pack.yaml:3:7: topic: empty value" in str(err.value)
+
+
+def test_missing_required_file_and_not_a_pack(tmp_path):
+    pack = overlay(tmp_path)
+    (pack / "content/sources.yaml").unlink()
+    result = CliRunner().invoke(main, ["check", "-C", str(pack)])
+    assert result.exit_code == 4
+    assert "content/sources.yaml: required file is missing" in result.output
+    result = CliRunner().invoke(main, ["check", "-C", str(tmp_path)])
+    assert result.exit_code == 4
+    assert "no content/ directory here" in result.output
+
+
+def test_check_summarises_a_pack_other_than_sta():
+    result = CliRunner().invoke(main, ["check", "-C", str(MINIMAL)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Municipal Water Compact — edition 1, as of 2025-03-01")
+    assert "agreement versions  2" in result.output
+    assert "audiences: council" in result.output
+    assert result.output.rstrip().endswith("ok: content is valid")
+
+
+def test_conflicting_figures_are_kept_and_warned(tmp_path):
+    pack = overlay(tmp_path)
+    path = pack / "content/figures.yaml"
+    path.write_text(path.read_text() + """  - id: users-gazette
+    quantity: households-served
+    label: Households served by the compact
+    value: 90000
+    qualifier: over
+    unit: households
+    sources: [gazette]
+""")
+    content = load_pack(pack)
+    assert [f.value for f in content.figures] == [120000, 90000]
+    result = CliRunner().invoke(main, ["check", "-C", str(pack)])
+    assert result.exit_code == 0
+    assert ("warning: content/figures.yaml:2:5: figures[0]: conflicting figures for 'households-served': "
+            "about 120000 households (council-2025); over 90000 households (gazette)") in result.output
+
+
+def test_cross_references_between_files(tmp_path):
+    pack = overlay(tmp_path)
+    profile = pack / "content/audiences/council.yaml"
+    profile.write_text(profile.read_text().replace("contact: desk", "contact: press")
+                       + "compare: [compact-2015, compact-2030]\n")
+    assessments = pack / "content/assessments.yaml"
+    assessments.write_text(assessments.read_text().replace("audiences: [all]", "audiences: [councl]"))
+    result = CliRunner().invoke(main, ["check", "-C", str(pack)])
+    assert result.exit_code == 4
+    out = result.output
+    assert "content/audiences/council.yaml:5:10: contact: unknown contact 'press'; pack.yaml lists: desk" in out
+    assert "compare[1]: unknown version 'compact-2030'; known: compact-2015, compact-2025" in out
+    assert "assessments[0].audiences[0]: unknown audience 'councl'; known audiences: all, council" in out
+
+
+def test_version_rules(tmp_path):
+    pack = overlay(tmp_path)
+    path = pack / "content/versions.yaml"
+    text = path.read_text()
+    text = text.replace("        effect: narrows\n", "        effect: narrows\n        replaces: [scop]\n")
+    text = text.replace("    signed: 2025-02-10\n", "    signed: 2025-02-10\n    expires: 2024-01\n")
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["check", "-C", str(pack)])
+    assert result.exit_code == 4
+    assert "versions[1].expires: expires (2024-01) is before signed (2025-02-10)" in result.output
+    assert ("versions[1].provisions[0].replaces[0]: replaces 'scop', which is not a provision of the previous "
+            "version 'compact-2015'; known: scope") in result.output
+
+
+@pytest.mark.skipif(not (REPO / "content/pack.yaml").exists(), reason="the STA pack is not in content/")
+def test_sta_pack_validates_and_shows_the_protocol_conflict():
+    result = CliRunner().invoke(main, ["check", "-C", str(REPO)])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    protocol = [w for w in warnings if "conflicting figures" in w and "protocol" in w]
+    assert protocol, result.output
+    assert "nearly 100" in protocol[0] and "over 40" in protocol[0]
