@@ -188,3 +188,13 @@ def test_sta_pack_validates_and_shows_the_protocol_conflict():
     protocol = [w for w in warnings if "conflicting figures" in w and "protocol" in w]
     assert protocol, result.output
     assert "nearly 100" in protocol[0] and "over 40" in protocol[0]
+
+
+def test_source_newer_than_the_pack_is_warned(tmp_path):
+    pack = overlay(tmp_path)
+    path = pack / "content/sources.yaml"
+    path.write_text(path.read_text().replace("date: 2025-02-10", "date: 2025-04-01"))
+    result = CliRunner().invoke(main, ["check", "-C", str(pack)])
+    assert result.exit_code == 0
+    assert ("warning: content/sources.yaml:5:11: sources[0].date: dated 2025-04-01, after the pack's as_of "
+            "(2025-03-01)") in result.output

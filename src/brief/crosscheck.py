@@ -55,6 +55,9 @@ def crosscheck(c: "Content", docs: dict[str, Document], source_list: list[m.Sour
             errors.append(sdoc.problem(("sources", i), "needs a date, or 'undated:' with a note saying why it has none", where=f"sources[{i}]"))
         if s.date is not None and s.undated is not None:
             errors.append(sdoc.problem(("sources", i, "undated"), "has both a date and 'undated:'; keep one"))
+        if s.date is not None and s.date.start > c.pack.as_of:
+            warns.append(sdoc.problem(("sources", i, "date"), f"dated {s.date.iso()}, after the pack's as_of "
+                                      f"({c.pack.as_of.isoformat()}); raise as_of in pack.yaml if the pack is newer"))
         if s.file is not None:
             target = (c.root / s.file).resolve()
             if not target.is_relative_to(c.root.resolve()) or not target.is_file():
