@@ -1,0 +1,243 @@
+"""Tests for `brief diff`: every output format, errors, and packs the loader rejects."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from brief.cli import main
+
+ROOT = Path(__file__).parent
+MINIMAL = ROOT / "fixtures" / "minimal"
+VERSIONS = ROOT / "fixtures" / "versions"
+RENEWAL = VERSIONS / "renewal"
+SCHEMA = json.loads((ROOT.parent / "src" / "brief" / "diff.schema.json").read_text())
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def run(*args: str, pack: Path = MINIMAL):
+    return CliRunner().invoke(main, ["diff", "-C", str(pack), *args])
+
+
+# ---- text ----------------------------------------------------------------------
+
+def test_text_shows_header_summary_redline_and_sources():
+    r = run()
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[:2] == ["Municipal Water Compact", "2015 compact → 2025 revision"]
+    assert "1 provision narrowed" in lines
+    assert "  ~ scope: narrowed" in lines
+    assert "      Drinking water [-and irrigation-] supply shared between both cities." in lines
+    assert "      sources: 2015 compact [gazette]; 2025 revision [council-2025]" in lines
+    assert not ANSI.search(r.stdout)  # not a terminal: plain
+
+
+def test_text_colour_on_request_styles_edits_instead_of_bracketing():
+    r = run("--color")
+    assert r.exit_code == 0
+    assert "\x1b[31m\x1b[9mand\x1b[0m" in r.stdout  # red, struck through
+    assert "[-" not in r.stdout
+    assert ANSI.sub("", r.stdout).startswith("Municipal Water Compact\n")
+
+
+def test_no_color_forces_plain():
+    r = run("--no-color")
+    assert not ANSI.search(r.stdout) and "[-and irrigation-]" in r.stdout
+
+
+def test_text_marks_every_kind_of_row_and_unstated_sides():
+    r = run(pack=RENEWAL)
+    out = r.stdout
+    assert r.exit_code == 0, r.output
+    assert "  + screening: added (strengthens)\n" in out
+    assert "      2015 extension: not stated in sources\n" in out
+    assert "  - data-sharing: removed\n" in out
+    assert "  - military: removed\n      Research with military applications is excluded.\n" \
+           "      2020 renewal: not stated in sources\n" in out
+    assert "  ~ ip-patents (was ip): clarified\n" in out
+    assert "  = joint-board (was board): unchanged  2015 extension [accord-2010]; 2020 renewal\n" in out
+    assert "      sources: 2015 extension [accord-2010, art. 1]; 2020 renewal [accord-2020, art. 1]\n" \
+           "        [analysis-2020, p. 2]\n" in out  # wrapped, with a hanging indent
+    assert "  analysis-2020   What the renewed accord changes. R. Analyst, Example Institute.\n" in out
+    assert max(len(line) for line in out.splitlines()) <= 88
+
+
+def test_same_version_says_no_differences():
+    r = run("compact-2025", "compact-2025")
+    assert r.exit_code == 0
+    assert r.stdout.startswith("No differences: FROM and TO are the same version (compact-2025, 2025 revision).")
+
+
+def test_backwards_comparison_warns_on_stderr():
+    r = run("compact-2025", "compact-2015")
+    assert r.exit_code == 0
+    assert "warning: FROM 'compact-2025' (2025-02-10) is dated after TO 'compact-2015'" in r.stderr
+    assert "  ~ scope: broadened" in r.stdout
+    assert "{+and irrigation+}" in r.stdout
+
+
+# ---- Markdown --------------------------------------------------------------------
+
+def test_markdown_table_per_area_with_redlines():
+    r = run("--format", "md")
+    assert r.exit_code == 0
+    out = r.stdout
+    assert out.startswith("# Municipal Water Compact: 2015 compact → 2025 revision\n")
+    assert "**Summary:** 1 provision narrowed" in out
+    assert "## Scope\n\n| Change | From: 2015 compact | To: 2025 revision | Sources |\n|---|---|---|---|\n" in out
+    assert "| Narrowed (`scope`) | Drinking water ~~and irrigation~~ supply shared between both cities. " \
+           "| Drinking water supply shared between both cities. |" in out
+
+
+def test_markdown_says_not_stated_and_escapes_table_breakers(tmp_path):
+    out = run("--format", "md", pack=RENEWAL).stdout
+    assert "| Added (strengthens) (`screening`) | *not stated in sources* | **Each party screens" in out
+    assert "| Removed (`military`) | ~~Research with military applications is excluded.~~ | *not stated in sources* |" in out
+    pack = _hostile_pack(tmp_path)
+    out = run("--format", "md", pack=pack).stdout
+    assert "a \\| b \\*c\\* \\<script\\>" in out
+    for line in out.splitlines():
+        if line.startswith("| "):
+            assert len(re.findall(r"(?<!\\)\|", line)) == 5  # four cells, no stray pipes
+
+
+# ---- JSON ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("args", [(), ("compact-2025", "compact-2015"), ("compact-2015", "compact-2015")])
+def test_json_validates_against_the_schema(args):
+    r = run("--format", "json", *args)
+    assert r.exit_code == 0
+    data = json.loads(r.stdout)
+    jsonschema.validate(data, SCHEMA)
+
+
+def test_docs_carry_the_same_schema():
+    docs = (ROOT.parent / "docs" / "diff.md").read_text()
+    block = docs.split("## JSON Schema", 1)[1].split("```json\n", 1)[1].split("\n```", 1)[0]
+    assert json.loads(block) == SCHEMA
+
+
+def test_json_content():
+    data = json.loads(run("--format", "json").stdout)
+    assert data["agreement"] == "Municipal Water Compact"
+    assert data["from"]["id"] == "compact-2015" and data["from"]["dates"]["signed"] == "2015-06-01"
+    assert data["summary"] == "1 provision narrowed" and data["counts"]["narrowed"] == 1
+    (row,) = data["rows"]
+    assert row["change"] == "changed" and row["effect"] == "narrows" and row["from_stated"] is True
+    assert {"op": "delete", "text": "and irrigation "} in row["redline"]
+    assert row["from_sources"] == [{"source": "gazette", "locator": None}]
+    assert [s["id"] for s in data["sources"]] == ["gazette", "council-2025"]
+
+
+def test_json_renewal_validates_and_marks_unstated_sides():
+    data = json.loads(run("--format", "json", pack=RENEWAL).stdout)
+    jsonschema.validate(data, SCHEMA)
+    rows = {r["key"]: r for r in data["rows"]}
+    assert rows["screening"]["from_stated"] is False and rows["screening"]["from_text"] is None
+    assert rows["military"]["to_stated"] is False
+    assert rows["ip-patents"]["renamed"] is True and rows["ip-patents"]["from_key"] == "ip"
+    assert data["from"]["not_stated"] == ["security"] and data["to"]["not_stated"] == ["exclusions"]
+
+
+def test_json_same_version_keeps_stdout_parseable():
+    r = run("--format", "json", "compact-2015", "compact-2015")
+    data = json.loads(r.stdout)
+    assert data["same_version"] is True and data["identical"] is True
+    assert "No differences" in r.stderr
+
+
+# ---- HTML ----------------------------------------------------------------------
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.open: list[str] = []
+        self.text: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag not in ("meta", "br", "link", "col"):  # void elements never close
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.open and self.open[-1] == tag, f"</{tag}> closes <{self.open[-1] if self.open else None}>"
+        self.open.pop()
+
+    def handle_data(self, data):
+        for tag in self.open:
+            self.text[tag] = self.text.get(tag, "") + data
+
+
+def test_html_is_a_standalone_accessible_document():
+    r = run("--format", "html")
+    assert r.exit_code == 0
+    html = r.stdout
+    assert html.startswith("<!DOCTYPE html>")
+    parser = _Tags()
+    parser.feed(html.split("\n", 1)[1])  # nesting is checked tag by tag
+    tags = parser.tags
+    assert ("html", {"lang": "en"}) in tags
+    assert any(t == "caption" for t, _ in tags) and parser.text["caption"] == "Scope"
+    assert {a.get("scope") for t, a in tags if t == "th"} == {"col", "row"}
+    assert '<del><span class="vh">deleted: </span>and irrigation</del>' in html
+    assert "del { text-decoration: line-through" in html and "ins { text-decoration: underline" in html
+
+
+def test_html_escapes_content_and_announces_insertions(tmp_path):
+    html = run("--format", "html", pack=_hostile_pack(tmp_path)).stdout
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert '<ins><span class="vh">inserted: </span>' in html
+
+
+def test_html_not_stated_and_language(tmp_path):
+    html = run("--format", "html", pack=RENEWAL).stdout
+    assert '<html lang="en-GB">' in html
+    assert '<span class="none">not stated in sources</span>' in html
+
+
+# ---- errors ----------------------------------------------------------------------
+
+def test_unknown_version_exits_2_listing_the_known_ones():
+    r = run("compact-1999")
+    assert r.exit_code == 2
+    assert "unknown version 'compact-1999'; known versions: compact-2015, compact-2025" in r.stderr
+
+
+def test_pack_without_versions_file():
+    r = run(pack=VERSIONS / "no-versions")
+    assert r.exit_code == 2
+    assert "versions.yaml does not exist" in r.stderr
+
+
+@pytest.mark.parametrize("command", ["check", "diff"])
+@pytest.mark.parametrize("pack, place, message", [
+    ("bad-replaces", "content/versions.yaml:23:20:",
+     "replaces 'intellectual-property', which is not a provision of the previous version 'accord-2010'"),
+    ("bad-duplicate", "content/versions.yaml:24:14:", "duplicate provision key 'scope' in version 'accord-2020'"),
+])
+def test_loader_rejects_bad_versions_with_file_and_line(command, pack, place, message):
+    r = CliRunner().invoke(main, [command, "-C", str(VERSIONS / pack)])
+    assert r.exit_code == 4
+    (line,) = [x for x in r.stderr.splitlines() if x.startswith(place)]
+    assert message in line
+
+
+def _hostile_pack(tmp_path: Path) -> Path:
+    """Copy the minimal pack with provision text full of HTML and Markdown syntax."""
+    pack = tmp_path / "pack"
+    shutil.copytree(MINIMAL, pack)
+    path = pack / "content" / "versions.yaml"
+    text = path.read_text()
+    text = text.replace("Drinking water supply shared between both cities.",
+                        '"Drinking water supply shared between both cities: a | b *c* <script>alert(1)</script>."')
+    path.write_text(text)
+    return pack
