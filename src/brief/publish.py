@@ -1,0 +1,366 @@
+"""`brief publish`: turn the built editions into a versioned release, then send it.
+
+The steps, each safe to repeat from a scheduler:
+
+1. load and validate the pack; read build/manifest.json and check that every
+   audience's edition is built and up to date (else: run `brief build --all`);
+2. hold the release while the pack's embargo is in the future (unless
+   --ignore-embargo): nothing is written or sent;
+3. write build/dist/<as_of>-e<edition>/ atomically, unless a release with the
+   same content exists (then there is nothing new to publish);
+4. regenerate build/dist/index.html and build/dist/feed.xml;
+5. with --send, run the publishers (PUBLISHERS) on the release.
+
+The logic yields Events and raises BriefErrors; only run_publish prints.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Iterator, Mapping
+
+import click
+
+from brief.atomic import cleanup_leftovers, write_text_atomic
+from brief.errors import NOTHING_TO_DO, BriefError, ContentError, Problem, UsageError
+from brief.feed import FEED, INDEX, render_feed, render_index
+from brief.lock import build_lock
+from brief.mail import EmailPublisher
+from brief.manifest import manifest_path, read_manifest, recheck
+from brief.release import (
+    RELEASE_MANIFEST, RESERVED, SUMS, Asset, Event, Publisher, Release, ReleaseFile, list_releases, read_release,
+    release_name, versioned_name, write_release,
+)
+
+# The ways a release can leave the machine, by name (as Lektor's publisher registry).
+PUBLISHERS: dict[str, type[Publisher]] = {"email": EmailPublisher}
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Summary:
+    """What a publish run did, for --json and the exit code."""
+
+    status: str = "error"  # "published", "unchanged", "held", "error"
+    release: str | None = None
+    release_dir: str | None = None
+    embargo: str | None = None
+    dry_run: bool = False
+    written: list[str] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    exit_code: int = 1
+
+    def note(self, e: Event) -> None:
+        if e.kind == "write":
+            self.written.append(e.data.get("path", e.message))
+        elif e.kind in ("sent", "send"):
+            self.sent.append({k: v for k, v in e.data.items()})
+        elif e.kind == "skip":
+            self.skipped.append(e.message)
+        elif e.is_warning:
+            self.warnings.append(e.message)
+
+
+def publish_events(
+    pack: Path | str,
+    *,
+    send: bool = False,
+    dry_run: bool = False,
+    ignore_embargo: bool = False,
+    wait: float = 0,
+    now: Clock = _utcnow,
+    env: Mapping[str, str] | None = None,
+    summary: Summary | None = None,
+    publisher_options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Iterator[Event]:
+    """Publish the pack's built editions; yield what happens; fill summary (status, exit_code)."""
+    from brief.load import load_pack
+
+    summary = summary if summary is not None else Summary()
+    summary.dry_run = dry_run
+    root = Path(pack)
+    content = load_pack(root)
+    build_dir = root / "build"
+    dist = build_dir / "dist"
+    if not manifest_path(build_dir).exists():
+        raise UsageError(f"nothing is built yet ({_show(root, manifest_path(build_dir))} is missing); "
+                         f"run `brief build --all` first, then publish")
+
+    if dry_run:
+        yield from _publish(content, root, build_dir, dist, send, True, ignore_embargo, now, env, summary,
+                            publisher_options or {})
+        return
+    with build_lock(build_dir, wait=wait, display=_show(root, build_dir / ".brief.lock")):
+        for leftover in cleanup_leftovers(build_dir, recursive=True):
+            yield Event("clean", f"removed {_show(root, leftover)}, left by an interrupted run")
+        yield from _publish(content, root, build_dir, dist, send, False, ignore_embargo, now, env, summary,
+                            publisher_options or {})
+
+
+def _publish(content, root: Path, build_dir: Path, dist: Path, send: bool, dry_run: bool, ignore_embargo: bool,
+             now: Clock, env, summary: Summary, publisher_options) -> Iterator[Event]:
+    pack = content.pack
+    base_url = _base_url(env)
+    manifest, warnings = read_manifest(build_dir)
+    for w in warnings:
+        yield Event("warning", w)
+    release = _release_from_build(content, root, build_dir, manifest)
+    summary.release = release.name
+    summary.embargo = pack.embargo.isoformat() if pack.embargo else None
+
+    # Embargo: before it lifts, nothing is written and nothing is sent.
+    moment = now()
+    if pack.embargo is not None and moment < pack.embargo:
+        if not ignore_embargo:
+            summary.status, summary.exit_code = "held", NOTHING_TO_DO
+            yield Event("held", f"edition {pack.edition} is under embargo until {_when(pack.embargo)}, "
+                        f"{_delta(pack.embargo - moment)} from now; nothing was published or sent. The first run "
+                        f"after that will publish it (or pass --ignore-embargo to publish now)",
+                        {"embargo": pack.embargo.isoformat()})
+            return
+        yield Event("warning", f"publishing before the embargo ({_when(pack.embargo)}) because of --ignore-embargo")
+
+    publishers: list[Publisher] = []
+    if send:
+        dist_path = content.files.get("content/distribution.yaml")
+        if content.distribution is None:
+            yield Event("warning", "no content/distribution.yaml; nothing to send")
+        else:
+            for audience in release.audiences():
+                if not content.distribution.lists.get(audience):
+                    yield Event("skip", f"no distribution list for '{audience}' in content/distribution.yaml")
+            options = dict(publisher_options.get("email", {}))
+            options.setdefault("env", env)
+            options.setdefault("now", now)
+            publishers.append(PUBLISHERS["email"](
+                release_dir=dist / release.name, build_dir=build_dir, distribution=content.distribution,
+                dist_path=dist_path, handling=pack.handling, **options))
+        for p in publishers:  # refuse bad settings before anything is written
+            p.check(release)
+
+    # The release folder: new, already there with this content, or a clash.
+    folder = dist / release.name
+    changed = False
+    if folder.exists():
+        try:
+            existing = read_release(folder)
+        except ValueError as e:
+            raise BriefError(f"{_show(root, folder)} exists but is not a valid release ({e}); move it out of "
+                             f"build/dist/ and publish again") from None
+        if existing.source_hashes != release.source_hashes:
+            raise ContentError([_edition_clash(root, release, existing)],
+                               summary="nothing was published; the existing release is never overwritten")
+        summary.status = "unchanged"
+        yield Event("skip", f"release {release.name} is already published with this content; nothing new to publish",
+                    {"release": release.name})
+        release = existing
+    elif dry_run:
+        summary.status, changed = "published", True
+        for f in (*release.files, *release.assets):
+            yield Event("write", f"would write {_show(root, folder / f.file)}", {"path": str(folder / f.file)})
+        for name in (RELEASE_MANIFEST, SUMS):
+            yield Event("write", f"would write {_show(root, folder / name)}", {"path": str(folder / name)})
+    else:
+        write_release(dist, release)
+        summary.status, changed = "published", True
+        yield Event("write", f"wrote release {_show(root, folder)}/ "
+                    f"({len(release.files) + len(release.assets)} files and {SUMS})",
+                    {"path": str(folder)})
+    summary.release_dir = str(folder)
+
+    yield from _write_listing(root, dist, release if dry_run and changed else None, content, dry_run, base_url)
+
+    for p in publishers:
+        for event in p.publish(release, dry_run=dry_run):
+            if event.kind in ("sent", "send"):
+                changed = True
+            yield event
+
+    summary.exit_code = 0 if changed else NOTHING_TO_DO
+
+
+def _write_listing(root: Path, dist: Path, planned: Release | None, content, dry_run: bool,
+                   base_url: str | None) -> Iterator[Event]:
+    """Regenerate index.html and feed.xml; write each only when its bytes change."""
+    releases, warnings = list_releases(dist)
+    for w in warnings:
+        yield Event("warning", w)
+    if planned is not None:
+        releases = sorted([*releases, planned], key=lambda r: (r.as_of, r.edition), reverse=True)
+    pack = content.pack
+    pages = {
+        INDEX: render_index(releases, title=pack.title, organisation=pack.organisation, language=pack.language),
+        FEED: render_feed(releases, title=pack.title, organisation=pack.organisation, language=pack.language,
+                          base_url=base_url),
+    }
+    for name, text in pages.items():
+        path = dist / name
+        try:
+            same = path.read_text(encoding="utf-8") == text
+        except (OSError, UnicodeDecodeError):
+            same = False
+        if same:
+            continue
+        if dry_run:
+            yield Event("write", f"would write {_show(root, path)}", {"path": str(path)})
+        else:
+            write_text_atomic(path, text)
+            yield Event("write", f"wrote {_show(root, path)}", {"path": str(path)})
+
+
+def _base_url(env: Mapping[str, str] | None) -> str | None:
+    """BRIEF_PUBLISH_URL: where build/dist/ is served, for absolute links in the feed (optional)."""
+    url = ((os.environ if env is None else env).get("BRIEF_PUBLISH_URL") or "").strip() or None
+    if url is not None and (not url.startswith(("https://", "http://")) or any(c in url for c in ' "<>\r\n')):
+        raise UsageError(f"BRIEF_PUBLISH_URL={url!r} must be an http(s) URL (where build/dist/ is served), "
+                         f"e.g. https://briefs.example.org/water/")
+    return url
+
+
+def _release_from_build(content, root: Path, build_dir: Path, manifest) -> Release:
+    """Describe the release the current build makes; UsageError when an edition is missing or stale."""
+    pack = content.pack
+    name = release_name(pack.as_of, pack.edition)
+    missing, stale = [], []
+    files: list[ReleaseFile] = []
+    assets: dict[str, Asset] = {}
+    clashes: list[str] = []
+    for audience in sorted(content.audiences):
+        profile = content.audiences[audience]
+        edition = manifest.editions.get(audience)
+        if edition is None or edition.file("pdf") is None:
+            missing.append(audience)
+            continue
+        current, changed = recheck(edition, root, profile)
+        if current != edition.source_hash or changed:
+            stale.append(f"{audience} ({', '.join(changed) or 'inputs changed'})")
+            continue
+        main = [f for f in (edition.file("pdf"), edition.file("html")) if f is not None]
+        home = PurePosixPath(main[0].path).parent  # build/<audience>/: the HTML's links are relative to it
+        for out in main:
+            files.append(ReleaseFile(
+                file=versioned_name(Path(out.path).name, name), audience=audience, title=profile.title,
+                kind=out.kind, sha256=out.sha256, bytes=out.bytes, pages=out.pages,
+                source_hash=edition.source_hash, source=build_dir / out.path))
+        # Everything else the build recorded (stylesheets, fonts) goes in at the same relative path,
+        # once, so each HTML edition's links work inside the release folder too.
+        for out in edition.files:
+            if out in main or not PurePosixPath(out.path).is_relative_to(home):
+                continue
+            rel = PurePosixPath(out.path).relative_to(home).as_posix()
+            known = assets.get(rel)
+            if rel in RESERVED or (known is not None and known.sha256 != out.sha256):
+                clashes.append(rel)
+            elif known is None:
+                assets[rel] = Asset(rel, out.sha256, out.bytes, build_dir / out.path)
+    if missing or stale:
+        parts = []
+        if missing:
+            parts.append(f"not built: {', '.join(missing)}")
+        if stale:
+            parts.append(f"changed since the build: {'; '.join(stale)}")
+        raise UsageError(f"the editions in build/ are not up to date ({'; '.join(parts)}); "
+                         f"run `brief build --all` first, then publish")
+    names = [f.file for f in files] + list(assets) + clashes
+    dup = sorted({n for n in names if names.count(n) > 1} | {n for n in clashes})
+    if dup:
+        raise UsageError(f"two different files would be published as {dup[0]} (two editions, or a name the "
+                         f"release uses itself); give each edition's output its own name")
+    return Release(name=name, title=pack.title, organisation=pack.organisation, edition=pack.edition,
+                   as_of=pack.as_of, files=tuple(sorted(files, key=lambda f: (f.audience, f.kind != "pdf", f.kind))),
+                   subtitle=pack.subtitle, embargo=pack.embargo, language=pack.language,
+                   assets=tuple(sorted(assets.values(), key=lambda a: a.file)))
+
+
+def _edition_clash(root: Path, release: Release, existing: Release) -> Problem:
+    from brief.yamlload import load as load_yaml
+
+    doc, _ = load_yaml(root / "content" / "pack.yaml", "content/pack.yaml")
+    changed = sorted(a for a in set(release.source_hashes) | set(existing.source_hashes)
+                     if release.source_hashes.get(a) != existing.source_hashes.get(a))
+    message = (f"edition {release.edition} as of {release.as_of.isoformat()} was already published in "
+               f"build/dist/{release.name}/ with different content (editions that differ: {', '.join(changed)}); "
+               f"raise 'edition:' (or 'as_of:') to publish the change as a new release")
+    if doc is None:
+        return Problem("content/pack.yaml", None, None, "edition", message)
+    return doc.problem(("edition",), message)
+
+
+def _show(root: Path, path: Path) -> str:
+    """Name a path relative to the pack directory, as users see it (build/dist/...)."""
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _when(t: datetime) -> str:
+    utc = t.astimezone(timezone.utc)
+    local = t.isoformat(sep=" ", timespec="minutes")
+    return local if t.utcoffset() == timezone.utc.utcoffset(None) else f"{local} ({utc:%Y-%m-%d %H:%M} UTC)"
+
+
+def _delta(d) -> str:
+    minutes = max(1, int(d.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
+    if hours:
+        parts.append(f"{hours} h")
+    if mins and not days:
+        parts.append(f"{mins} min")
+    return " ".join(parts)
+
+
+# ---- the command-line adapter ------------------------------------------------------
+
+def run_publish(
+    pack: Path | str,
+    *,
+    send: bool = False,
+    dry_run: bool = False,
+    ignore_embargo: bool = False,
+    wait: float = 0,
+    quiet: bool = False,
+    as_json: bool = False,
+    now: Clock | datetime | None = None,
+    env: Mapping[str, str] | None = None,
+    publisher_options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> int:
+    """Run `brief publish`, print what happens, and return the exit code."""
+    clock: Clock = (lambda: now) if isinstance(now, datetime) else (now or _utcnow)  # type: ignore[assignment]
+    summary = Summary()
+    try:
+        for event in publish_events(pack, send=send, dry_run=dry_run, ignore_embargo=ignore_embargo, wait=wait,
+                                    now=clock, env=env, summary=summary, publisher_options=publisher_options):
+            summary.note(event)
+            _print_event(event, quiet=quiet, as_json=as_json)
+    except BriefError as e:
+        summary.status, summary.error, summary.exit_code = "error", e.format_message(), e.exit_code
+        e.show()
+    if as_json:
+        click.echo(json.dumps(summary.__dict__, indent=2, default=str))
+    return summary.exit_code
+
+
+def _print_event(event: Event, *, quiet: bool, as_json: bool) -> None:
+    if event.kind in ("failed", "uncertain"):
+        click.echo(f"{'error' if event.kind == 'failed' else 'warning'}: {event.message}", err=True)
+    elif quiet:
+        return
+    elif event.is_warning:
+        click.echo(f"warning: {event.message}", err=True)
+    elif not as_json:
+        click.echo(event.message, file=sys.stdout)
