@@ -35,18 +35,12 @@ def check(pack: Path) -> None:
 @click.option("--audience", "-a", "audiences", multiple=True, help="Edition to build (repeatable).")
 @click.option("--all", "all_", is_flag=True, help="Build every audience's edition.")
 @click.option("--allow-overflow", is_flag=True, help="Write editions over their page budget (warn only).")
-@click.option("--force", is_flag=True, help="Rebuild even when nothing changed.")
-@click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
-              help="Seconds to wait for another run's lock.")
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary for machines.")
-def build(pack: Path, audiences: tuple[str, ...], all_: bool, allow_overflow: bool, force: bool,
-          wait: float, quiet: bool, as_json: bool) -> None:
+def build(pack: Path, audiences: tuple[str, ...], all_: bool, allow_overflow: bool, quiet: bool) -> None:
     """Render editions to build/<audience>/ as HTML and PDF."""
     from brief.build import run_build
 
-    raise SystemExit(run_build(pack, audiences=audiences, all_=all_, allow_overflow=allow_overflow, force=force,
-                               wait=wait, quiet=quiet, as_json=as_json))
+    raise SystemExit(run_build(pack, audiences=audiences, all_=all_, allow_overflow=allow_overflow, quiet=quiet))
 
 
 @main.command()

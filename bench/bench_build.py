@@ -1,0 +1,77 @@
+"""Time `brief build --all` against a bare WeasyPrint script, and `brief --help`.
+
+Run from the repository: .venv/bin/python bench/bench_build.py [--runs 5] [--pack .]
+
+Each timing runs a fresh subprocess. The bare script imports WeasyPrint and renders the
+three editions' HTML (as the build wrote it) one after the other in one process: what a
+build would cost without tailoring, checks or parallel workers. Target: ratio <= 0.9 on
+2 cores, `brief --help` < 0.2 s.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BRIEF = Path(sys.executable).with_name("brief")
+
+BARE = """
+import sys, weasyprint
+for path in sys.argv[1:]:
+    weasyprint.HTML(filename=path).render().write_pdf(pdf_variant="pdf/ua-1")
+"""
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def fresh_pack(pack: Path, into: Path) -> Path:
+    """Copy the pack's content/ (and templates/, if any) so every run builds from nothing."""
+    target = into / "pack"
+    shutil.rmtree(target, ignore_errors=True)
+    for part in ("content", "templates"):
+        if (pack / part).is_dir():
+            shutil.copytree(pack / part, target / part)
+    return target
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--pack", type=Path, default=REPO)
+    args = parser.parse_args()
+    pack = args.pack.resolve()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        builds, bares = [], []
+        # Interleaved, so a busy moment on the machine slows both sides alike.
+        for _ in range(args.runs):
+            copy = fresh_pack(pack, tmp)
+            builds.append(timed([str(BRIEF), "build", "--all", "-q", "-C", str(copy)], tmp))
+            htmls = sorted(str(p) for p in (copy / "build").glob("*/*.html"))
+            if len(htmls) < 2:
+                sys.exit(f"expected the editions' HTML under {copy / 'build'}, found {htmls}")
+            bares.append(timed([sys.executable, "-c", BARE, *htmls], tmp))
+    helps = [timed([str(BRIEF), "--help"], REPO) for _ in range(args.runs)]
+
+    build, bare, help_ = (statistics.median(x) for x in (builds, bares, helps))
+    print(f"cores: {os.cpu_count()}, runs: {args.runs}, editions: {len(htmls)}")
+    print(f"brief build --all        median {build:.2f} s  (runs: {', '.join(f'{t:.2f}' for t in builds)})")
+    print(f"bare WeasyPrint, serial  median {bare:.2f} s  (runs: {', '.join(f'{t:.2f}' for t in bares)})")
+    print(f"ratio build / bare       {build / bare:.2f}  (target <= 0.9)")
+    print(f"brief --help             median {help_:.3f} s  (target < 0.2)")
+
+
+if __name__ == "__main__":
+    main()

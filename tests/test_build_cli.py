@@ -1,0 +1,166 @@
+"""`brief build` from the command line: files written, exit codes, refused input, page budgets."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from brief.cli import main
+
+ROOT = Path(__file__).parent
+EDITIONS = ROOT / "fixtures" / "editions"
+MINIMAL = ROOT / "fixtures" / "minimal"
+
+
+def pack_copy(tmp_path: Path, case: str | None = None) -> Path:
+    """Return a copy of the editions fixture pack, with bad/<case>/ laid over it when given."""
+    pack = tmp_path / "pack"
+    shutil.copytree(EDITIONS / "pack", pack, ignore=shutil.ignore_patterns("build"))
+    if case:
+        shutil.copytree(EDITIONS / "bad" / case, pack, dirs_exist_ok=True)
+    return pack
+
+
+def build(pack: Path, *args: str):
+    return CliRunner().invoke(main, ["build", "-C", str(pack), *args])
+
+
+# ---- fast: nothing is printed to PDF -------------------------------------------
+
+@pytest.mark.parametrize("argv", [["--help"], ["check", "-C", str(MINIMAL)], ["build", "--help"]])
+def test_help_and_check_do_not_import_weasyprint(argv):
+    code = ("import sys; from click.testing import CliRunner; from brief.cli import main; "
+            f"r = CliRunner().invoke(main, {argv!r}); "
+            "assert r.exit_code == 0, r.output; "
+            "assert 'weasyprint' not in sys.modules, 'weasyprint was imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_build_offers_only_options_that_work():
+    r = CliRunner().invoke(main, ["build", "--help"])
+    for option in ("--audience", "--all", "--allow-overflow", "--quiet", "--pack"):
+        assert option in r.output
+    for dead in ("--force", "--wait", "--json"):
+        assert dead not in r.output
+
+
+def test_no_audience_is_a_usage_error(tmp_path):
+    r = build(pack_copy(tmp_path))
+    assert r.exit_code == 2
+    assert "name an edition with --audience NAME (repeatable), or build them all with --all" in r.output
+
+
+def test_unknown_audience_lists_the_known_ones(tmp_path):
+    r = build(pack_copy(tmp_path), "-a", "senate")
+    assert r.exit_code == 2
+    assert "unknown audience 'senate'; known audiences: press, research, staff" in r.output
+
+
+def test_missing_template_is_a_content_error(tmp_path):
+    r = build(pack_copy(tmp_path, "missing-template"), "-a", "staff")
+    assert r.exit_code == 4
+    assert "content/audiences/staff.yaml:3: template: template 'nope.html.j2' not found" in r.output
+
+
+def test_template_syntax_error_names_file_and_line(tmp_path):
+    r = build(pack_copy(tmp_path, "syntax-error"), "-a", "staff")
+    assert r.exit_code == 4
+    assert "templates/congress.html.j2:4: template syntax error" in r.output
+
+
+@pytest.mark.parametrize("case, url", [("outside-image", "../../../outside.png"),
+                                       ("http-image", "http://127.0.0.1:9/logo.png")])
+def test_loading_from_outside_the_pack_is_refused(tmp_path, case, url):
+    pack = pack_copy(tmp_path, case)
+    r = build(pack, "-a", "staff")
+    assert r.exit_code == 5
+    assert f'staff: <img src="{url}"> loads a file outside the pack or from the network' in r.output
+    assert not (pack / "build" / "staff").exists()
+
+
+# ---- slow: these print PDFs ----------------------------------------------------
+
+@pytest.mark.slow
+def test_build_all_writes_pdf_html_and_assets_and_prints_page_counts(tmp_path):
+    pack = pack_copy(tmp_path)
+    r = build(pack, "--all")
+    assert r.exit_code == 0, r.output
+    for name in ("press", "research", "staff"):
+        out = pack / "build" / name
+        assert re.search(rf"{re.escape(str(out / f'harbour-data-accord-{name}.pdf'))}  1 page \(budget \d\)", r.output)
+        assert (out / f"harbour-data-accord-{name}.html").is_file()
+        assert (out / "print.css").is_file() and (out / "fonts" / "Inter-Regular.otf").is_file()
+        assert (out / "fonts" / "LICENSE-Inter.txt").is_file()
+        assert (out / f"harbour-data-accord-{name}.pdf").read_bytes().startswith(b"%PDF-")
+
+
+@pytest.mark.slow
+def test_same_content_gives_the_same_pdf(tmp_path):
+    pack = pack_copy(tmp_path)
+    assert build(pack, "-a", "staff", "-q").exit_code == 0
+    pdf = pack / "build" / "staff" / "harbour-data-accord-staff.pdf"
+    first = pdf.read_bytes()
+    assert build(pack, "--all", "-q").exit_code == 0  # in parallel this time
+    assert pdf.read_bytes() == first
+
+
+@pytest.mark.slow
+def test_over_budget_fails_and_keeps_the_previous_files(tmp_path):
+    pack = pack_copy(tmp_path)
+    assert build(pack, "-a", "press", "-q").exit_code == 0
+    pdf = pack / "build" / "press" / "harbour-data-accord-press.pdf"
+    before = pdf.read_bytes()
+    shutil.copytree(EDITIONS / "bad" / "over-budget", pack, dirs_exist_ok=True)
+    r = build(pack, "-a", "press")
+    assert r.exit_code == 5
+    assert re.search(r"press: [2-9] pages, budget 1; shorten the content or raise page_budget", r.output)
+    assert pdf.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_allow_overflow_writes_with_a_warning(tmp_path):
+    pack = pack_copy(tmp_path, "over-budget")
+    r = build(pack, "-a", "press", "--allow-overflow")
+    assert r.exit_code == 0, r.output
+    assert re.search(r"warning: press: [2-9] pages, budget 1; written anyway", r.output)
+    assert (pack / "build" / "press" / "harbour-data-accord-press.pdf").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case, message", [
+    ("http-css", "staff: Failed to load image at 'http://127.0.0.1:9/bg.png'"),
+    ("missing-stylesheet", "staff: Failed to load stylesheet at"),
+    ("font-fallback", "staff: text fell back to fonts that are not shipped"),
+])
+def test_weasyprint_errors_and_font_fallback_fail_the_build(tmp_path, case, message):
+    pack = pack_copy(tmp_path, case)
+    r = build(pack, "-a", "staff")
+    assert r.exit_code == 5, r.output
+    assert message in r.output
+    assert not (pack / "build" / "staff").exists()
+
+
+def test_fetcher_serves_assets_and_pack_files_and_refuses_the_rest(tmp_path):
+    from brief.pdf import PackFetcher
+
+    pack = pack_copy(tmp_path)
+    (pack / "content" / "logo.png").write_bytes(b"png")
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret")
+    (pack / "content" / "link.txt").symlink_to(outside)
+    css = tmp_path / "shipped.css"
+    css.write_text("p {}")
+    out = pack / "build" / "staff"
+    fetch = PackFetcher(out, {"brief.css": css}, pack).fetch
+    assert fetch((out / "brief.css").as_uri()).read() == b"p {}"
+    assert fetch((pack / "content" / "logo.png").as_uri()).read() == b"png"
+    for url in ("http://127.0.0.1:9/x.png", "https://example.org/a.css", f"file://host{outside}",
+                outside.as_uri(), (pack / "content" / "link.txt").as_uri(),
+                (out / "..%2f..%2f..%2fsecret.txt").as_uri().replace("%252f", "%2f"), "data:text/css,p{}"):
+        with pytest.raises(ValueError, match="refused"):
+            fetch(url)
