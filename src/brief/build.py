@@ -1,21 +1,32 @@
 """Build editions: load, tailor, render HTML, print PDFs in parallel, check budgets, write files."""
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import json
 import multiprocessing
 import os
-import shutil
+import re
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator, Union
 
 import click
 
-from brief.errors import BuildError, UsageError
+from brief.atomic import cleanup_leftovers, write_bytes_atomic, write_text_atomic
+from brief.errors import BUILT, NOTHING_TO_DO, BuildError, UsageError
+from brief.lock import build_lock
+from brief.manifest import (Input, Manifest, OutputFile, edition_inputs, file_sha256, input_digests, is_current,
+                            make_edition, read_manifest, source_hash, write_manifest)
 
 if TYPE_CHECKING:  # imported lazily at run time: `brief --help` stays fast
+    from brief.load import Content
     from brief.render import Page
+
+PDF_VARIANT = "pdf/ua-1"  # never pdf/x-*: those embed a random id and break byte-identical builds
 
 
 @dataclass(frozen=True)
@@ -27,6 +38,18 @@ class Written:
     html: Path
     pages: int
     budget: int
+    files: tuple[OutputFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An edition's inputs are unchanged since it was last built, and its files are intact."""
+
+    audience: str
+    pdf: Path
+    html: Path
+    pages: int
+    files: tuple[OutputFile, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,22 +59,114 @@ class Warned:
     message: str
 
 
-Event = Union[Written, Warned]
+Event = Union[Written, Skipped, Warned]
 
 
 def build(pack: Path, audiences: tuple[str, ...] = (), all_: bool = False, allow_overflow: bool = False,
-          workers: int | None = None) -> Iterator[Event]:
-    """Build the chosen editions of the pack, yielding an event as each is written."""
-    from brief.load import load_pack
+          force: bool = False, wait: float = 0, workers: int | None = None) -> Iterator[Event]:
+    """Build the chosen editions of the pack, yielding an event as each is written or skipped."""
+    if not audiences and not all_:
+        raise UsageError("name an edition with --audience NAME (repeatable), or build them all with --all")
+    root = Path(pack).resolve()
+    if not (root / "content").is_dir():
+        _load(root)  # raises the "not a pack" error before anything is created
+    build_dir = root / "build"
+    with build_lock(build_dir, wait=wait, display="build/.brief.lock"):
+        for leftover in cleanup_leftovers(build_dir, recursive=True):
+            yield Warned(f"removed {leftover.relative_to(root)}, left by an interrupted run")
+        manifest, problems = read_manifest(build_dir)
+        for problem in problems:
+            yield Warned(f"{problem}; rebuilding what it cannot vouch for")
+        unchanged = None if force else unchanged_editions(root, manifest, audiences, all_)
+        if unchanged is not None:
+            # Every input is byte-identical to the last good build (which validated it):
+            # skip without parsing the pack or importing WeasyPrint.
+            for record in unchanged:
+                yield _skipped(record, build_dir)
+            return
+        content = _load(root)
+        for w in content.warnings:
+            yield Warned(str(w))
+        names = choose_editions(sorted(content.audiences), audiences, all_)
+        # Hash every edition's inputs before anything renders, so an edit made mid-render is seen next run.
+        sources = {name: edition_sources(content, name) for name in names}
+        todo = []
+        for name in names:
+            if not force and is_current(manifest, name, sources[name][2], build_dir):
+                yield _skipped(manifest.editions[name], build_dir)
+            else:
+                todo.append(name)
+        # Audiences removed from the pack leave the manifest; their old files stay for the reader.
+        manifest.editions = {k: v for k, v in manifest.editions.items() if k in content.audiences}
+        try:
+            yield from _render(content, todo, sources, manifest, build_dir, allow_overflow, workers)
+        finally:
+            write_manifest(build_dir, manifest)  # last, and only for what was written
+
+
+def _load(root: Path) -> "Content":
+    from brief.load import load_pack  # pydantic and the models: only when the pack must be read
+
+    return load_pack(root)
+
+
+def unchanged_editions(root: Path, manifest: Manifest, audiences: tuple[str, ...], all_: bool) -> list | None:
+    """Return the manifest records of the asked editions if none of their inputs changed, else None."""
+    from brief.render import template_files
+
+    known = sorted(p.stem for p in (root / "content" / "audiences").glob("*.yaml"))
+    names = known if all_ else list(dict.fromkeys(audiences))
+    templates = {f"templates/{rel}": str(path.absolute()) for rel, path in template_files(root).items()}
+    records = []
+    for name in names:
+        record = manifest.editions.get(name)
+        if name not in known or record is None:
+            return None
+        # The profile is an input, so an unchanged profile means the same content files are used.
+        if {k: v for k, v in record.input_paths.items() if k.startswith("templates/")} != templates:
+            return None
+        digests = {n: file_sha256(root / n if n.startswith("content/") else record.input_paths.get(n, ""))
+                   for n in record.inputs}
+        current = source_hash(digests, settings=_settings())
+        if current != record.source_hash or not is_current(manifest, name, current, build_dir=root / "build"):
+            return None
+        records.append(record)
+    return records
+
+
+def edition_sources(content: "Content", name: str) -> tuple[list[Input], dict[str, str | None], str]:
+    """Return an edition's inputs, their digests and its source hash."""
+    from brief.render import template_files
+
+    inputs = edition_inputs(content.root, content.audiences[name], templates=template_files(content.root))
+    digests = input_digests(inputs)
+    return inputs, digests, source_hash(digests, settings=_settings())
+
+
+@lru_cache(maxsize=1)
+def _settings() -> dict[str, str]:
+    # Output depends on brief's own code and WeasyPrint's version as well as on the inputs.
+    code = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        code.update(path.name.encode() + b"\0" + path.read_bytes())
+    return {"brief_code": code.hexdigest(), "weasyprint": _weasyprint_version(), "pdf_variant": PDF_VARIANT}
+
+
+def _weasyprint_version() -> str:
+    # Read from its __init__ without importing it (the import is what a no-op run avoids).
+    spec = importlib.util.find_spec("weasyprint")
+    text = Path(spec.origin).read_text(encoding="utf-8") if spec and spec.origin else ""
+    found = re.search(r"""^VERSION = __version__ = ['"]([^'"]+)""", text, re.M)
+    return found.group(1) if found else "unknown"
+
+
+def _render(content, names, sources, manifest, build_dir, allow_overflow, workers) -> Iterator[Event]:
+    """Render the named editions, write each one that passes, and record it in the manifest."""
+    if not names:
+        return
     from brief.render import environment, render_html
     from brief.tailor import tailor
 
-    if not audiences and not all_:
-        raise UsageError("name an edition with --audience NAME (repeatable), or build them all with --all")
-    content = load_pack(Path(pack))
-    for w in content.warnings:
-        yield Warned(str(w))
-    names = choose_editions(sorted(content.audiences), audiences, all_)
     # Start the printers before tailoring: they import WeasyPrint while this process renders HTML.
     with printers(min(workers or os.cpu_count() or 1, len(names))) as pool:
         editions = [tailor(content, content.audiences[name]) for name in names]
@@ -63,19 +178,29 @@ def build(pack: Path, audiences: tuple[str, ...] = (), all_: bool = False, allow
         if page.audience not in printed:
             continue
         result = printed[page.audience]
-        budget = content.audiences[page.audience].page_budget
+        profile = content.audiences[page.audience]
         for message in result.warnings:
             yield Warned(message)
-        if result.pages > budget:
-            over = f"{page.audience}: {result.pages} pages, budget {budget}"
+        if result.pages > profile.page_budget:
+            over = f"{page.audience}: {result.pages} pages, budget {profile.page_budget}"
             if not allow_overflow:
                 failures.append(f"{over}; shorten the content or raise page_budget (nothing written for it)")
                 continue
             yield Warned(f"{over}; written anyway (--allow-overflow)")
-        pdf, html = write_edition(page, result.pdf)
-        yield Written(page.audience, pdf, html, result.pages, budget)
+        pdf, html, assets = write_edition(page, result.pdf)
+        inputs, digests, _ = sources[page.audience]
+        record = make_edition(build_dir, page.audience, inputs, [pdf, html, *assets], pages={pdf: result.pages},
+                              settings=_settings(), title=profile.title, digests=digests)
+        manifest.editions[page.audience] = record
+        yield Written(page.audience, pdf, html, result.pages, profile.page_budget, record.files)
     if failures:
         raise BuildError("\n".join(failures))
+
+
+def _skipped(record, build_dir: Path) -> Skipped:
+    pdf = next(f for f in record.files if f.path.endswith(".pdf"))
+    html = next(f for f in record.files if f.path.endswith(".html"))
+    return Skipped(record.audience, build_dir / pdf.path, build_dir / html.path, pdf.pages or 0, record.files)
 
 
 def choose_editions(known: list[str], audiences: tuple[str, ...], all_: bool) -> list[str]:
@@ -138,31 +263,61 @@ def print_pdfs(pool: ProcessPoolExecutor, pages: list["Page"]) -> tuple[dict[str
     return results, failures
 
 
-def write_edition(page: "Page", pdf: bytes) -> tuple[Path, Path]:
-    """Write an edition's PDF, HTML and the assets the HTML links to; return the PDF and HTML paths."""
-    page.out_dir.mkdir(parents=True, exist_ok=True)
+def write_edition(page: "Page", pdf: bytes) -> tuple[Path, Path, list[Path]]:
+    """Write an edition's assets, HTML, then PDF, each atomically; return the PDF, HTML and asset paths."""
+    written = []
     for name, source in page.assets.items():
         target = page.out_dir / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        data = source.read_bytes()
+        if not (target.is_file() and target.read_bytes() == data):
+            write_bytes_atomic(target, data)
+        written.append(target)
     html = page.out_dir / f"{page.slug}.html"
-    html.write_text(page.html, encoding="utf-8")
+    write_text_atomic(html, page.html)
     pdf_path = page.out_dir / f"{page.slug}.pdf"
-    pdf_path.write_bytes(pdf)
-    return pdf_path, html
+    write_bytes_atomic(pdf_path, pdf)
+    return pdf_path, html, written
 
 
 def run_build(pack: Path, audiences: tuple[str, ...] = (), all_: bool = False, allow_overflow: bool = False,
-              quiet: bool = False) -> int:
+              force: bool = False, wait: float = 0, quiet: bool = False, as_json: bool = False) -> int:
     """Run a build for the command line: print each file with its page count; return the exit code."""
-    for event in build(pack, audiences, all_, allow_overflow):
+    events = []
+    for event in build(pack, audiences, all_, allow_overflow, force=force, wait=wait):
+        events.append(event)
+        if quiet or as_json:
+            continue
         if isinstance(event, Warned):
-            if not quiet:
-                click.echo(f"warning: {event.message}", err=True)
-        elif not quiet:
+            click.echo(f"warning: {event.message}", err=True)
+        elif isinstance(event, Skipped):
+            click.echo(f"{_shown(event.pdf)}  unchanged, skipped ({event.pages} page{'s' if event.pages != 1 else ''})")
+        else:
             click.echo(f"{_shown(event.pdf)}  {event.pages} page{'s' if event.pages != 1 else ''} (budget {event.budget})")
             click.echo(f"{_shown(event.html)}")
-    return 0
+    built = [e for e in events if isinstance(e, Written)]
+    code = BUILT if built else NOTHING_TO_DO
+    if as_json:
+        click.echo(json.dumps(build_summary(events, code), indent=2))
+    elif not quiet and not built:
+        click.echo("nothing to do: every edition is up to date (--force rebuilds)")
+    return code
+
+
+def build_summary(events: list[Event], code: int) -> dict:
+    """Return the --json summary: each edition with its files, pages, sha256 and whether it was built."""
+    editions = []
+    for e in events:
+        if isinstance(e, (Written, Skipped)):
+            editions.append({
+                "audience": e.audience,
+                "status": "built" if isinstance(e, Written) else "skipped",
+                "pages": e.pages,
+                "files": [{"path": f"build/{f.path}", "sha256": f.sha256, "bytes": f.bytes, "pages": f.pages}
+                          for f in e.files if f.path.endswith((".pdf", ".html"))],
+            })
+    return {"exit_code": code, "editions": editions,
+            "warnings": [e.message for e in events if isinstance(e, Warned)]}
 
 
 def _shown(path: Path) -> str:

@@ -13,6 +13,18 @@ pack_option = click.option(
 )
 
 
+def run_options(command):
+    """Add the options every unattended command shares: --wait, --quiet, --json."""
+    for option in reversed([
+        click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
+                     help="Seconds to wait for another run's lock."),
+        click.option("--quiet", "-q", is_flag=True, help="Print errors only."),
+        click.option("--json", "as_json", is_flag=True, help="Print a JSON summary for machines."),
+    ]):
+        command = option(command)
+    return command
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="brief")
 def main() -> None:
@@ -35,12 +47,15 @@ def check(pack: Path) -> None:
 @click.option("--audience", "-a", "audiences", multiple=True, help="Edition to build (repeatable).")
 @click.option("--all", "all_", is_flag=True, help="Build every audience's edition.")
 @click.option("--allow-overflow", is_flag=True, help="Write editions over their page budget (warn only).")
-@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
-def build(pack: Path, audiences: tuple[str, ...], all_: bool, allow_overflow: bool, quiet: bool) -> None:
-    """Render editions to build/<audience>/ as HTML and PDF."""
+@click.option("--force", is_flag=True, help="Rebuild even when nothing changed.")
+@run_options
+def build(pack: Path, audiences: tuple[str, ...], all_: bool, allow_overflow: bool, force: bool,
+          wait: float, quiet: bool, as_json: bool) -> None:
+    """Render editions to build/<audience>/ as HTML and PDF (unchanged ones are skipped)."""
     from brief.build import run_build
 
-    raise SystemExit(run_build(pack, audiences=audiences, all_=all_, allow_overflow=allow_overflow, quiet=quiet))
+    raise SystemExit(run_build(pack, audiences=audiences, all_=all_, allow_overflow=allow_overflow, force=force,
+                               wait=wait, quiet=quiet, as_json=as_json))
 
 
 @main.command()
@@ -61,10 +76,7 @@ def diff(pack: Path, from_id: str | None, to_id: str | None, fmt: str, color: bo
 @click.option("--send", is_flag=True, help="Email each audience's PDF to its distribution list.")
 @click.option("--dry-run", is_flag=True, help="List what would be published or sent; change nothing.")
 @click.option("--ignore-embargo", is_flag=True, help="Publish and send even before the embargo time.")
-@click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
-              help="Seconds to wait for another run's lock.")
-@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary for machines.")
+@run_options
 def publish(pack: Path, send: bool, dry_run: bool, ignore_embargo: bool, wait: float, quiet: bool, as_json: bool) -> None:
     """Write a versioned release to build/dist/ and optionally mail it."""
     from brief.publish import run_publish

@@ -13,11 +13,12 @@ from urllib.request import url2pathname
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from brief.build import PDF_VARIANT
 from brief.errors import BuildError
 from brief.render import Page, within
 
 # PDF/UA-1: tagged, with /Lang and the title shown; never pdf/x-*, which embeds a random id.
-PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}
+PDF_OPTIONS = {"pdf_variant": PDF_VARIANT}
 
 
 @dataclass(frozen=True)

@@ -89,17 +89,22 @@ def area_title(area: str) -> str:
     return area[:1].upper() + area[1:]
 
 
-def assets(root: Path) -> dict[str, Path]:
-    """Return the stylesheets, fonts and licences an edition links to, the pack's overriding built-in ones."""
+def template_files(root: Path) -> dict[str, Path]:
+    """Return every file an edition's templates may use by relative name, the pack's overriding built-in ones."""
     found: dict[str, Path] = {}
     for base in reversed(template_dirs(root)):
         if not base.is_dir():
             continue
         for path in sorted(base.rglob("*")):
             rel = path.relative_to(base)
-            if path.is_file() and not path.name.endswith(".j2") and not any(p.startswith(".") for p in rel.parts):
+            if path.is_file() and not any(p.startswith(".") for p in rel.parts):
                 found[rel.as_posix()] = path
     return found
+
+
+def assets(root: Path) -> dict[str, Path]:
+    """Return the stylesheets, fonts and licences an edition links to (its template files less the templates)."""
+    return {rel: path for rel, path in template_files(root).items() if not rel.endswith(".j2")}
 
 
 def render_html(content: "Content", edition: "Edition", env: jinja2.Environment | None = None) -> Page:

@@ -23,7 +23,11 @@ _STANDARD_TAGS = {
 }
 
 
-class _Loader(yaml.SafeLoader):
+# LibYAML when present (about 5x faster; the event stream still carries marks).
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):
     """A SafeLoader whose resolver types nothing: all scalars resolve to str."""
 
 
@@ -36,18 +40,15 @@ class _YAMLProblem(Exception):
         self.mark, self.message = mark, message
 
 
-class _Composer(_Loader):
-    """Refuse anchors and aliases while composing, with the place they stand."""
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+def _compose(text: str):
+    """Return the document's root node, refusing anchors and aliases with the place they stand."""
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
             raise _YAMLProblem(event.start_mark, f"alias '*{event.anchor}' is not allowed; write the value out in full")
-        event = self.peek_event()
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
             raise _YAMLProblem(event.start_mark, f"anchor '&{anchor}' is not allowed; write the value out in full")
-        return super().compose_node(parent, index)
+    return yaml.compose(text, Loader=_Loader)
 
 
 @dataclass
@@ -103,11 +104,7 @@ def load(path: Path, display: str) -> tuple[Document | None, list[Problem]]:
         return None, [Problem(display, line, None, "", f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); save the file as UTF-8")]
     lines = text.splitlines()
     try:
-        loader = _Composer(text)
-        try:
-            node = loader.get_single_node()
-        finally:
-            loader.dispose()
+        node = _compose(text)
     except _YAMLProblem as e:
         return None, [_at(display, e.mark, e.message, lines)]
     except yaml.MarkedYAMLError as e:
@@ -147,7 +144,7 @@ def _build(node: Node, path: Path_, doc: Document, problems: list[Problem]) -> A
         problems.append(doc.problem(path, f"tag '{tag}' is not allowed; remove it and write a plain value"))
         return None
     if isinstance(node, ScalarNode):
-        if node.style is None and node.value in _NULLS:
+        if not node.style and node.value in _NULLS:  # plain style: None in PyYAML, "" in LibYAML
             return None
         return node.value
     if isinstance(node, SequenceNode):
