@@ -1,6 +1,7 @@
 """Build editions: load, tailor, render HTML, print PDFs in parallel, check budgets, write files."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Iterator, Union
 import click
 
 from brief.atomic import cleanup_leftovers, write_bytes_atomic, write_text_atomic
-from brief.errors import BUILT, NOTHING_TO_DO, BuildError, UsageError
+from brief.errors import BUILT, NOTHING_TO_DO, BriefError, BuildError, UsageError
 from brief.lock import build_lock
 from brief.manifest import (Input, Manifest, OutputFile, edition_inputs, file_sha256, input_digests, is_current,
                             make_edition, read_manifest, source_hash, write_manifest)
@@ -100,8 +101,12 @@ def build(pack: Path, audiences: tuple[str, ...] = (), all_: bool = False, allow
         manifest.editions = {k: v for k, v in manifest.editions.items() if k in content.audiences}
         try:
             yield from _render(content, todo, sources, manifest, build_dir, allow_overflow, workers)
-        finally:
-            write_manifest(build_dir, manifest)  # last, and only for what was written
+        except BaseException:
+            # Record the editions that were written before the failure, but report the failure itself.
+            with contextlib.suppress(BriefError):
+                write_manifest(build_dir, manifest)
+            raise
+        write_manifest(build_dir, manifest)  # last, and only for what was written
 
 
 def _load(root: Path) -> "Content":
@@ -260,6 +265,8 @@ def print_pdfs(pool: ProcessPoolExecutor, pages: list["Page"]) -> tuple[dict[str
             results[audience] = future.result()
         except BuildError as e:
             failures.append(e.message)
+        except Exception as e:  # a crash in a worker is a failed edition, never a traceback
+            failures.append(f"{audience}: printing the PDF failed: {type(e).__name__}: {e}")
     return results, failures
 
 
