@@ -1,11 +1,12 @@
-"""Time `brief build --all` against a bare WeasyPrint script, and `brief --help`.
+"""Time `brief build --all` against a bare WeasyPrint script, a no-op rebuild, and `brief --help`.
 
 Run from the repository: .venv/bin/python bench/bench_build.py [--runs 5] [--pack .]
 
 Each timing runs a fresh subprocess. The bare script imports WeasyPrint and renders the
 three editions' HTML (as the build wrote it) one after the other in one process: what a
-build would cost without tailoring, checks or parallel workers. Target: ratio <= 0.9 on
-2 cores, `brief --help` < 0.2 s.
+build would cost without tailoring, checks or parallel workers. The no-op is a second
+`brief build --all` on unchanged content (it must skip without importing WeasyPrint).
+Targets: ratio <= 0.9 on 2 cores, no-op <= 0.3 s, `brief --help` < 0.2 s.
 """
 from __future__ import annotations
 
@@ -29,10 +30,13 @@ for path in sys.argv[1:]:
 """
 
 
-def timed(cmd: list[str], cwd: Path) -> float:
+def timed(cmd: list[str], cwd: Path, ok: tuple[int, ...] = (0,)) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    code = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+    elapsed = time.perf_counter() - start
+    if code not in ok:
+        sys.exit(f"{' '.join(cmd)} exited {code}")
+    return elapsed
 
 
 def fresh_pack(pack: Path, into: Path) -> Path:
@@ -54,22 +58,25 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        builds, bares = [], []
+        builds, bares, noops = [], [], []
         # Interleaved, so a busy moment on the machine slows both sides alike.
         for _ in range(args.runs):
             copy = fresh_pack(pack, tmp)
-            builds.append(timed([str(BRIEF), "build", "--all", "-q", "-C", str(copy)], tmp))
+            command = [str(BRIEF), "build", "--all", "-q", "-C", str(copy)]
+            builds.append(timed(command, tmp))
+            noops.append(timed(command, tmp, ok=(3,)))  # 3: nothing to do
             htmls = sorted(str(p) for p in (copy / "build").glob("*/*.html"))
             if len(htmls) < 2:
                 sys.exit(f"expected the editions' HTML under {copy / 'build'}, found {htmls}")
             bares.append(timed([sys.executable, "-c", BARE, *htmls], tmp))
     helps = [timed([str(BRIEF), "--help"], REPO) for _ in range(args.runs)]
 
-    build, bare, help_ = (statistics.median(x) for x in (builds, bares, helps))
+    build, bare, noop, help_ = (statistics.median(x) for x in (builds, bares, noops, helps))
     print(f"cores: {os.cpu_count()}, runs: {args.runs}, editions: {len(htmls)}")
     print(f"brief build --all        median {build:.2f} s  (runs: {', '.join(f'{t:.2f}' for t in builds)})")
     print(f"bare WeasyPrint, serial  median {bare:.2f} s  (runs: {', '.join(f'{t:.2f}' for t in bares)})")
     print(f"ratio build / bare       {build / bare:.2f}  (target <= 0.9)")
+    print(f"no-op brief build --all  median {noop:.3f} s  (target <= 0.3)")
     print(f"brief --help             median {help_:.3f} s  (target < 0.2)")
 
 
