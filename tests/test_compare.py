@@ -121,7 +121,7 @@ def test_added_in_an_area_from_does_not_state():
     row = rows_by_key(c)["screening"]
     assert row.change == "added" and row.from_stated is False and row.from_text is None
     assert c.from_not_stated == ("security",)
-    assert "1 in an area not stated in sources for label a" in c.summary()
+    assert "(the sources do not describe this area for the label a)" in c.summary()
 
 
 def test_removed_in_an_area_to_does_not_state():
@@ -131,7 +131,7 @@ def test_removed_in_an_area_to_does_not_state():
     ))
     (row,) = c.rows
     assert row.change == "removed" and row.to_stated is False and row.from_stated
-    assert c.summary() == "1 provision removed (1 in an area not stated in sources for label b)"
+    assert c.summary() == "1 provision removed (the sources do not describe this area for the label b)"
 
 
 def test_extension_compares_as_the_text_it_inherits(renewal):
@@ -285,8 +285,8 @@ def test_change_without_effect_counts_as_changed():
 
 def test_fixture_summary(renewal):
     assert compare(renewal).summary() == (
-        "1 provision added (1 in an area not stated in sources for 2015 extension), 2 narrowed, "
-        "2 strengthened, 1 clarified, 2 removed (1 in an area not stated in sources for 2020 renewal); 2 unchanged")
+        "1 provision added (the sources do not describe this area for the 2015 extension), 2 narrowed, "
+        "2 strengthened, 1 clarified, 2 removed (1 in an area the sources do not describe for the 2020 renewal); 2 unchanged")
 
 
 def test_unknown_area_filter_is_an_error(renewal):

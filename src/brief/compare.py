@@ -109,17 +109,23 @@ class Comparison:
         words = []
         for i, (count, label) in enumerate(parts):
             text = f"{_n(count, 'provision')} {label}" if i == 0 else f"{count} {label}"
-            if label == "added":
-                unstated = sum(1 for r in rows if r.change == "added" and not r.from_stated)
-                if unstated:
-                    text += f" ({unstated} in an area not stated in sources for {self.from_version.label})"
-            elif label == "removed":
-                unstated = sum(1 for r in rows if r.change == "removed" and not r.to_stated)
-                if unstated:
-                    text += f" ({unstated} in an area not stated in sources for {self.to_version.label})"
+            if label in ("added", "removed"):
+                stated = "from_stated" if label == "added" else "to_stated"
+                version = self.from_version if label == "added" else self.to_version
+                unstated = sum(1 for r in rows if r.change == label and not getattr(r, stated))
+                text += _unstated_note(unstated, count, version.label)
             words.append(text)
         line = ", ".join(words)
         return f"{line}; {n['unchanged']} unchanged" if n["unchanged"] else line
+
+
+def _unstated_note(unstated: int, count: int, label: str) -> str:
+    """Say that the sources are silent on the other side, so the reader does not read 'added' as 'new'."""
+    if not unstated:
+        return ""
+    if unstated == count:
+        return f" (the sources do not describe {'this area' if count == 1 else 'these areas'} for the {label})"
+    return f" ({unstated} in {'an area' if unstated == 1 else 'areas'} the sources do not describe for the {label})"
 
 
 def compare(versions: VersionsFile, from_id: str | None = None, to_id: str | None = None) -> Comparison:
