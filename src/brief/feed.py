@@ -21,30 +21,16 @@ FEED = "feed.xml"
 
 
 def templates_dir() -> Path:
-    """Return templates/publish: installed beside the package, or in the source checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_templates" / "publish", here.parents[1] / "templates" / "publish"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("templates/publish not found beside brief; reinstall brief")  # pragma: no cover
+    """Return the built-in templates/publish folder."""
+    from brief.render import builtin_templates
 
-
-def _finalize(value):
-    if value is None:
-        raise ValueError("a template printed an empty value (None)")
-    return value
+    return builtin_templates() / "publish"
 
 
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        finalize=_finalize,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    from brief.render import strict_environment  # jinja2 and friends only when a release is written
+
+    env = strict_environment([templates_dir()])
     env.filters["size"] = human_size
     env.filters["url"] = lambda s: quote(str(s), safe="/-._~")
     return env

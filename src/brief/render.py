@@ -57,17 +57,22 @@ def _finalize(value):
     return value
 
 
-def environment(root: Path) -> jinja2.Environment:
-    """Return the Jinja environment: autoescaped, strict about missing and empty values."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(root)]),
-        autoescape=True,
+def strict_environment(dirs: list[Path]) -> jinja2.Environment:
+    """Return an environment that escapes every template (.j2 included) and refuses missing or empty values."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+        autoescape=True,  # select_autoescape() would leave .j2 files unescaped
         undefined=jinja2.StrictUndefined,
         finalize=_finalize,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+def environment(root: Path) -> jinja2.Environment:
+    """Return the editions' Jinja environment: the pack's templates first, then the built-in ones."""
+    env = strict_environment(template_dirs(root))
     env.filters.update(longdate=longdate, figure=figure_text, area_title=area_title)
     return env
 
