@@ -169,3 +169,13 @@ def test_environment_is_strict():
     assert env.autoescape is True
     with pytest.raises(Exception, match="undefined"):
         env.from_string("{{ nope }}").render()
+
+
+def test_embargo_line_shows_when_set_and_only_then(tmp_path):
+    assert "Embargoed" not in render(PACK, "press")
+    pack = tmp_path / "pack"
+    shutil.copytree(PACK, pack, ignore=shutil.ignore_patterns("build"))
+    with open(pack / "content" / "pack.yaml", "a", encoding="utf-8") as f:
+        f.write("embargo: 2025-03-03T09:00:00-05:00\n")
+    html = render(pack, "press")
+    assert '<strong class="embargo">Embargoed until 3 March 2025, 09:00 UTC-05:00</strong>' in html

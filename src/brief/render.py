@@ -73,13 +73,21 @@ def strict_environment(dirs: list[Path]) -> jinja2.Environment:
 def environment(root: Path) -> jinja2.Environment:
     """Return the editions' Jinja environment: the pack's templates first, then the built-in ones."""
     env = strict_environment(template_dirs(root))
-    env.filters.update(longdate=longdate, figure=figure_text, area_title=area_title)
+    env.filters.update(longdate=longdate, moment=moment, figure=figure_text, area_title=area_title)
     return env
 
 
 def longdate(value) -> str:
     """Format a date as '20 December 2024'."""
     return value.strftime("%-d %B %Y") if hasattr(value, "strftime") else str(value)
+
+
+def moment(value) -> str:
+    """Format an aware date-time as '3 March 2025, 09:00 UTC-05:00': unambiguous in any reader's zone."""
+    offset = int(value.utcoffset().total_seconds() // 60)
+    sign = "+" if offset >= 0 else "-"
+    zone = "UTC" if offset == 0 else f"UTC{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
+    return f"{value.day} {value:%B %Y, %H:%M} {zone}"
 
 
 def figure_text(f: "m.Figure") -> str:
