@@ -179,3 +179,14 @@ def test_embargo_line_shows_when_set_and_only_then(tmp_path):
         f.write("embargo: 2025-03-03T09:00:00-05:00\n")
     html = render(pack, "press")
     assert '<strong class="embargo">Embargoed until 3 March 2025, 09:00 UTC-05:00</strong>' in html
+
+
+def test_conflicting_figures_get_a_chart_naming_each_source():
+    html = render(PACK, "press")
+    charts = re.findall(r'<svg class="figure-chart" role="img".*?</svg>', html, re.S)
+    assert len(charts) == 1  # one quantity conflicts in the fixture; agreeing figures get no chart
+    (chart,) = charts
+    assert "<title id=\"fig-ships-title\">" in chart and "the sources disagree</title>" in chart
+    desc = re.search(r"<desc[^>]*>(.*?)</desc>", chart).group(1)
+    assert desc.startswith("Bar chart: about 1,200 according to ")
+    assert "over 900 according to " in desc

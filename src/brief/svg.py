@@ -207,3 +207,30 @@ def describe(spans: list[Span], markers: list[Marker], scale: Scale | None = Non
         parts.append(f"Numbered markers show {len(markers)} events from {markers[0].when} to {markers[-1].when}, "
                      "listed with the same numbers below.")
     return " ".join(parts) or "No dated versions or events."
+
+
+def comparison_svg(ident: str, title: str, bars: list[tuple[str, float, str]]) -> Markup:
+    """Return a small bar chart of figures that disagree, each bar labelled with its value and source.
+
+    bars are (value as worded, e.g. "nearly 100"; the number; who gives it). The bars
+    differ by lightness as well as position, so they stay apart in greyscale print.
+    """
+    width, left, right, pitch = 360, 86, 132, 22
+    top = max((v for _, v, _ in bars), default=0) or 1
+    out = []
+    for i, (text, value, who) in enumerate(bars):
+        y = 4 + i * pitch
+        w = max((width - left - right) * value / top, 2)
+        fill = ("#1f3a5f", "#8a96a6")[i % 2]
+        out.append(f'<text x="{left - 8}" y="{y + 12}" font-size="11" font-weight="600" text-anchor="end" '
+                   f'fill="#1f3a5f">{escape(text)}</text>')
+        out.append(f'<rect x="{left}" y="{y + 2}" width="{w:.1f}" height="13" fill="{fill}"/>')
+        out.append(f'<text x="{left + w + 6:.1f}" y="{y + 12}" font-size="10" fill="#333">{escape(who)}</text>')
+    height = 8 + len(bars) * pitch
+    desc = "Bar chart: " + "; ".join(f"{text} according to {who}" for text, _, who in bars) + "."
+    return Markup(
+        f'<svg class="figure-chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
+        f'aria-labelledby="{ident}-title {ident}-desc" xmlns="http://www.w3.org/2000/svg" font-family="{_FONT}">'
+        f'<title id="{ident}-title">{escape(title)}</title><desc id="{ident}-desc">{escape(desc)}</desc>'
+        f'<g font-family="{_FONT}">{"".join(out)}</g></svg>'
+    )

@@ -14,7 +14,7 @@ from brief.compare import Comparison, Row, compare
 from brief.crosscheck import resolved_provisions
 from brief.errors import ContentError, Problem
 from brief.load import Content
-from brief.svg import Marker, spans_of, timeline_svg
+from brief.svg import Marker, comparison_svg, spans_of, timeline_svg
 
 # Headings for sections whose profile gives no title.
 DEFAULT_TITLES = {
@@ -59,6 +59,7 @@ class FigureGroup:
 
     quantity: str
     entries: tuple[Entry, ...]
+    chart: Markup | None = None  # drawn only where the figures disagree
 
     @property
     def conflicting(self) -> bool:
@@ -224,7 +225,30 @@ def _figures(c: Content, a: m.Audience, spec: m.Section, cite: Citer):
     for f in _for(a, c.figures):
         groups.setdefault(f.quantity, []).append(f)
     chosen = list(groups.items())[: spec.max]
-    return [FigureGroup(q, tuple(Entry(f, cite(f.sources)) for f in fs)) for q, fs in chosen], None
+    out = []
+    for quantity, figures in chosen:
+        group = FigureGroup(quantity, tuple(Entry(f, cite(f.sources)) for f in figures))
+        if group.conflicting:
+            # Seeing the two numbers side by side, each with who gives it, is the point of the chart.
+            bars = [(_worded(f), f.value, _who(c, f)) for f in figures]
+            chart = comparison_svg(f"fig-{quantity}", f"{figures[0].label}: the sources disagree", bars)
+            group = FigureGroup(quantity, group.entries, chart)
+        out.append(group)
+    return out, None
+
+
+def _worded(f: m.Figure) -> str:
+    return ("" if f.qualifier == "exactly" else f.qualifier + " ") + f"{f.value:,g}"
+
+
+def _who(c: Content, f: m.Figure) -> str:
+    """Name who gives a figure briefly: the author's name, else the publisher, else 'unsigned source'."""
+    names = []
+    for cite in f.sources:
+        s = c.sources[cite.source]
+        name = (s.author or "").split(" (")[0] or s.publisher or "unsigned source"
+        names.append(f"{name}{f', {s.date.year}' if s.date else ''}")
+    return "; ".join(names)
 
 
 def _contacts(c: Content, a: m.Audience, spec: m.Section, cite: Citer):
