@@ -20,8 +20,8 @@ import click
 from brief.atomic import cleanup_leftovers, write_bytes_atomic, write_text_atomic
 from brief.errors import BUILT, NOTHING_TO_DO, BriefError, BuildError, UsageError
 from brief.lock import build_lock
-from brief.manifest import (Input, Manifest, OutputFile, edition_inputs, file_sha256, input_digests, is_current,
-                            make_edition, read_manifest, source_hash, write_manifest)
+from brief.manifest import (Input, Manifest, OutputFile, edition_inputs, edition_unchanged, input_digests,
+                            is_current, make_edition, read_manifest, source_hash, write_manifest)
 
 if TYPE_CHECKING:  # imported lazily at run time: `brief --help` stays fast
     from brief.load import Content
@@ -121,22 +121,13 @@ def unchanged_editions(root: Path, manifest: Manifest, audiences: tuple[str, ...
 
     known = sorted(p.stem for p in (root / "content" / "audiences").glob("*.yaml"))
     names = known if all_ else list(dict.fromkeys(audiences))
-    templates = {f"templates/{rel}": str(path.absolute()) for rel, path in template_files(root).items()}
-    records = []
-    for name in names:
-        record = manifest.editions.get(name)
-        if name not in known or record is None:
-            return None
-        # The profile is an input, so an unchanged profile means the same content files are used.
-        if {k: v for k, v in record.input_paths.items() if k.startswith("templates/")} != templates:
-            return None
-        digests = {n: file_sha256(root / n if n.startswith("content/") else record.input_paths.get(n, ""))
-                   for n in record.inputs}
-        current = source_hash(digests, settings=_settings())
-        if current != record.source_hash or not is_current(manifest, name, current, build_dir=root / "build"):
-            return None
-        records.append(record)
-    return records
+    templates = template_files(root)
+    records = [manifest.editions.get(name) for name in names if name in known]
+    if len(records) != len(names) or None in records:
+        return None
+    if all(edition_unchanged(r, root, templates, build_settings(), root / "build") for r in records):
+        return records
+    return None
 
 
 def edition_sources(content: "Content", name: str) -> tuple[list[Input], dict[str, str | None], str]:
@@ -145,12 +136,12 @@ def edition_sources(content: "Content", name: str) -> tuple[list[Input], dict[st
 
     inputs = edition_inputs(content.root, content.audiences[name], templates=template_files(content.root))
     digests = input_digests(inputs)
-    return inputs, digests, source_hash(digests, settings=_settings())
+    return inputs, digests, source_hash(digests, settings=build_settings())
 
 
 @lru_cache(maxsize=1)
-def _settings() -> dict[str, str]:
-    # Output depends on brief's own code and WeasyPrint's version as well as on the inputs.
+def build_settings() -> dict[str, str]:
+    """Return what an edition depends on besides its files: brief's own code, WeasyPrint's version, the variant."""
     code = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("*.py")):
         code.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -195,7 +186,7 @@ def _render(content, names, sources, manifest, build_dir, allow_overflow, worker
         pdf, html, assets = write_edition(page, result.pdf)
         inputs, digests, _ = sources[page.audience]
         record = make_edition(build_dir, page.audience, inputs, [pdf, html, *assets], pages={pdf: result.pages},
-                              settings=_settings(), title=profile.title, digests=digests)
+                              settings=build_settings(), title=profile.title, digests=digests)
         manifest.editions[page.audience] = record
         yield Written(page.audience, pdf, html, result.pages, profile.page_budget, record.files)
     if failures:

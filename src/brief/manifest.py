@@ -373,6 +373,26 @@ def make_edition(
     )
 
 
+def edition_unchanged(record: Edition, pack_root: Path | str, templates: Mapping[str, Path | str],
+                      settings: Mapping[str, str], build_dir: Path | str) -> bool:
+    """True when everything the record was made from hashes as recorded and its outputs are intact.
+
+    templates is the current {relative name: path} lookup (pack overrides first): an
+    override added or removed since the build changes the edition. Content files are
+    the ones recorded; the profile is among them, so the same profile means the same
+    files. Build and publish both decide "current" here.
+    """
+    root = Path(pack_root)
+    now = {f"templates/{rel}": str(Path(p).absolute()) for rel, p in templates.items()}
+    if {k: v for k, v in record.input_paths.items() if k.startswith("templates/")} != now:
+        return False
+    digests = {n: file_sha256(root / n if n.startswith("content/") else record.input_paths.get(n, ""))
+               for n in record.inputs}
+    if source_hash(digests, settings=settings) != record.source_hash:
+        return False
+    return _files_differ(record, Path(build_dir)) is None
+
+
 def is_current(manifest: Manifest, audience: str, source_hash: str, build_dir: Path | str) -> bool:
     """True only when the edition's recorded hash is source_hash and its files are on disk unchanged."""
     edition = manifest.editions.get(audience)
