@@ -1,6 +1,7 @@
 """`brief build` from the command line: files written, exit codes, refused input, page budgets."""
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -163,3 +164,32 @@ def test_fetcher_serves_assets_and_pack_files_and_refuses_the_rest(tmp_path):
                 (out / "..%2f..%2f..%2fsecret.txt").as_uri().replace("%252f", "%2f"), "data:text/css,p{}"):
         with pytest.raises(ValueError, match="refused"):
             fetch(url)
+
+
+def test_runtime_error_in_a_pack_template_names_its_line(tmp_path):
+    r = build(pack_copy(tmp_path, "runtime-error"), "-a", "staff")
+    assert r.exit_code == 4, r.output
+    assert ("templates/congress.html.j2:3: template error: TypeError: unsupported operand type(s) for +: "
+            "'int' and 'str'") in r.output
+    assert not (tmp_path / "pack" / "build" / "staff").exists()
+
+
+def test_wait_must_be_a_number_of_seconds(tmp_path):
+    r = build(pack_copy(tmp_path), "--all", "--wait", "nan")
+    assert r.exit_code == 2
+    assert "give a number of seconds, e.g. --wait 60" in r.output
+
+
+def test_failed_build_still_prints_its_json_summary(tmp_path):
+    r = build(pack_copy(tmp_path), "-a", "senate", "--json")
+    assert r.exit_code == 2
+    summary = json.loads(r.stdout)
+    assert summary["exit_code"] == 2 and summary["editions"] == []
+    assert "unknown audience 'senate'" in summary["error"]
+
+
+@pytest.mark.slow
+def test_characters_no_shipped_font_has_fail_the_build(tmp_path):
+    r = build(pack_copy(tmp_path, "missing-glyph"), "-a", "staff")
+    assert r.exit_code == 5
+    assert "staff: the shipped fonts have no glyph for 邓 (U+9093), 小 (U+5C0F), 平 (U+5E73)" in r.output

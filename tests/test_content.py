@@ -119,8 +119,75 @@ def test_missing_required_file_and_not_a_pack(tmp_path):
     assert result.exit_code == 4
     assert "content/sources.yaml: required file is missing" in result.output
     result = CliRunner().invoke(main, ["check", "-C", str(tmp_path)])
+    assert result.exit_code == 2  # a wrong -C is a usage error, not bad content
+    assert f"{tmp_path}: no content/ directory here; run brief in a pack directory or pass -C PACK_DIR" in result.output
+    result = CliRunner().invoke(main, ["check", "-C", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "nowhere: no such directory" in result.output
+
+
+def test_control_characters_and_line_breaks_are_refused_where_typed(tmp_path):
+    pack = overlay(tmp_path)
+    path = pack / "content/pack.yaml"
+    # A YAML escape gets the character past the parser; the model still refuses it.
+    text = path.read_text().replace("title: Municipal Water Compact", 'title: "Municipal\\x0cWater Compact"')
+    text = text.replace("organisation: Example Policy Lab", 'organisation: "Example\\nPolicy Lab"')
+    path.write_text(text.replace("email: ada@example.org", "email: adá@example.org"))
+    result = CliRunner().invoke(main, ["check", "-C", str(pack)])
     assert result.exit_code == 4
-    assert "no content/ directory here" in result.output
+    assert ("content/pack.yaml:1:8: title: contains the invisible control character U+000C at position 10; "
+            "delete it") in result.output
+    assert "organisation: must be a single line; remove the line break" in result.output
+    assert "contacts[0].email: 'adá@example.org' is not an email address" in result.output
+
+
+def test_deep_nesting_is_a_problem_not_a_crash(tmp_path):
+    pack = overlay(tmp_path)
+    with open(pack / "content/pack.yaml", "a") as f:
+        f.write("keywords: " + "[" * 3000 + "]" * 3000 + "\n")
+    result = CliRunner().invoke(main, ["check", "-C", str(pack)])
+    assert result.exit_code == 4
+    assert "content/pack.yaml:1:1: nested too deeply to be content" in result.output
+
+
+def test_profile_rules(tmp_path):
+    pack = overlay(tmp_path)
+    profile = pack / "content/audiences/council.yaml"
+    text = profile.read_text().replace("  - kind: changes\n    mode: summary\n", "  - kind: sources\n    mode: summary\n")
+    profile.write_text(text.replace("bottom_line:\n  text: The 2025 revision keeps the compact but limits it to "
+                                    "drinking water.\n  sources: [council-2025]\n", ""))
+    (pack / "content/audiences/dist.yaml").write_text(profile.read_text().replace("name: council", "name: dist"))
+    result = CliRunner().invoke(main, ["check", "-C", str(pack)])
+    assert result.exit_code == 4
+    out = result.output
+    assert "content/audiences/dist.yaml:1:7: name: 'dist' is reserved" in out
+    assert ("content/audiences/council.yaml:10:5: sections[2].mode: 'mode' has no effect on a 'sources' section; "
+            "it applies to: changes") in out
+    assert "sections[0]: the profile lists a 'bottom_line' section but has no 'bottom_line:' text" in out
+    (pack / "content/audiences/old.yml").write_text("name: old\n")
+    result = CliRunner().invoke(main, ["check", "-C", str(pack)])
+    assert "content/audiences/old.yml: profiles end in .yaml; rename it to old.yaml" in result.output
+
+
+def test_raw_control_character_in_a_file_is_placed(tmp_path):
+    pack = overlay(tmp_path)
+    path = pack / "content/pack.yaml"
+    path.write_text(path.read_text().replace("Example Policy Lab", "Example\x0cPolicy Lab"))
+    result = CliRunner().invoke(main, ["check", "-C", str(pack)])
+    assert result.exit_code == 4
+    assert ("content/pack.yaml:6:22: the invisible control character U+000C is not allowed in YAML; "
+            "delete it") in result.output
+
+
+def test_changes_needs_two_versions(tmp_path):
+    pack = overlay(tmp_path)
+    path = pack / "content/versions.yaml"
+    text = path.read_text()
+    path.write_text(text[: text.index("  - id: compact-2025")])
+    result = CliRunner().invoke(main, ["check", "-C", str(pack)])
+    assert result.exit_code == 4
+    assert ("content/audiences/council.yaml:12:5: sections[2]: a 'changes' section compares two versions, but "
+            "content/versions.yaml has only one") in result.output
 
 
 def test_check_summarises_a_pack_other_than_sta():

@@ -246,3 +246,46 @@ def test_an_edited_output_is_rebuilt(tmp_path):
     assert result.exit_code == 0
     assert result.output.count("unchanged, skipped") == 2
     assert outputs(pack) == good
+
+
+def test_read_only_build_directory_fails_clearly_and_keeps_the_last_build(tmp_path):
+    pack = pack_copy(tmp_path)
+    assert build(pack).exit_code == 0
+    good = outputs(pack)
+    if os.geteuid() == 0:
+        # root ignores permission bits: make build/ a read-only mount in a private namespace.
+        if not shutil.which("unshare"):
+            pytest.skip("running as root without unshare(1): cannot make a read-only directory")
+        run = subprocess.run(
+            ["unshare", "-m", "sh", "-c", 'mount --bind -o ro "$1" "$1" && exec "$2" -m brief build -C "$3" --all --force',
+             "sh", str(pack / "build"), sys.executable, str(pack)], capture_output=True, text=True)
+        if "mount" in run.stderr:
+            pytest.skip(f"cannot make a read-only mount here: {run.stderr.strip()}")
+    else:
+        (pack / "build").chmod(0o555)
+        try:
+            run = run_cli(pack, "--force")
+        finally:
+            (pack / "build").chmod(0o755)
+    assert run.returncode == 5, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "read-only" in run.stderr or "permission denied" in run.stderr
+    assert outputs(pack) == good
+
+
+def test_a_file_where_build_should_be_is_named(tmp_path):
+    pack = pack_copy(tmp_path)
+    (pack / "build").write_text("not a directory")
+    result = build(pack)
+    assert result.exit_code == 5
+    assert "build: a file stands where a directory must be; move it away and run again" in result.output
+
+
+def test_renamed_edition_files_replace_the_old_ones(tmp_path):
+    pack = pack_copy(tmp_path)
+    assert build(pack).exit_code == 0
+    path = pack / "content" / "pack.yaml"
+    path.write_text(path.read_text().replace("title: The Harbour Data Accord", "title: The Harbour Data Accord\nshort_title: HDA"))
+    assert build(pack).exit_code == 0
+    assert sorted(p.name for p in (pack / "build/staff").glob("*.pdf")) == ["hda-staff.pdf"]
+    assert sorted(p.name for p in (pack / "build/press").glob("*.html")) == ["hda-press.html"]

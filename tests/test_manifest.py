@@ -1,6 +1,7 @@
 """Source hashes and build/manifest.json: skip what did not change, never trust a bad record."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -11,11 +12,13 @@ import pytest
 
 from brief import __version__
 from brief.load import load_pack
+from brief.build import build_settings
 from brief.manifest import (
-    SECTION_FILES, Input, Manifest, content_files, edition_inputs, is_current, make_edition, read_manifest,
-    recheck, source_hash, write_manifest,
+    SECTION_FILES, Input, Manifest, content_files, edition_changes, edition_inputs, edition_unchanged,
+    make_edition, read_manifest, source_hash, write_manifest,
 )
 from brief.model import SECTION_KINDS
+from brief.render import template_files
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "publish"))
 import fakebuild  # noqa: E402
@@ -28,8 +31,7 @@ def pack(tmp_path):
 
 def council_inputs(pack: Path) -> list[Input]:
     profile = load_pack(pack).audiences["council"]
-    return edition_inputs(pack, profile, templates=[pack / "templates" / fakebuild.TEMPLATE],
-                          template_root=pack / "templates")
+    return edition_inputs(pack, profile, templates=template_files(pack))
 
 
 def test_every_section_kind_has_its_files_listed():
@@ -49,13 +51,15 @@ def test_content_files_follow_the_sections():
 
 
 def test_inputs_are_named_independently_of_the_machine(pack):
-    names = [i.name for i in council_inputs(pack)]
-    assert names == ["content/assessments.yaml", "content/audiences/council.yaml", "content/pack.yaml",
-                     "content/sources.yaml", "content/versions.yaml", "templates/congress.html.j2"]
-    fonts = [pack / "a" / "Inter.otf", pack / "b" / "Inter.otf", pack / "Garamond.otf"]
-    profile = load_pack(pack).audiences["council"]
-    named = {i.name for i in edition_inputs(pack, profile, fonts=fonts)}
-    assert {"fonts/Garamond.otf", "fonts/a/Inter.otf", "fonts/b/Inter.otf"} <= named
+    inputs = council_inputs(pack)
+    names = [i.name for i in inputs]
+    assert [n for n in names if n.startswith("content/")] == [
+        "content/assessments.yaml", "content/audiences/council.yaml", "content/pack.yaml",
+        "content/sources.yaml", "content/versions.yaml"]
+    assert {"templates/congress.html.j2", "templates/fonts/Inter-Regular.otf"} <= set(names)
+    assert all(not Path(n).is_absolute() and str(pack) not in n for n in names)
+    override = next(i for i in inputs if i.name == "templates/congress.html.j2")
+    assert override.path == pack / "templates" / fakebuild.TEMPLATE  # the pack's copy wins over the built-in one
 
 
 def test_hash_is_the_same_in_another_directory_at_another_time(pack, tmp_path):
@@ -97,14 +101,14 @@ def test_creating_a_missing_input_changes_the_hash(pack):
     assert source_hash(council_inputs(pack)) != before
 
 
-def test_manifest_round_trip_and_is_current(pack):
+def test_manifest_round_trip_and_edition_unchanged(pack):
     manifest = fakebuild.fake_build(pack)
     build = pack / "build"
     again, warnings = read_manifest(build)
     assert warnings == []
     assert again == manifest
     edition = again.editions["council"]
-    assert edition.source_hash == source_hash(council_inputs(pack))
+    assert edition.source_hash == source_hash(council_inputs(pack), settings=build_settings())
     assert [(f.path, f.pages) for f in edition.files] == [
         ("council/fonts/Body.woff2", None), ("council/style.css", None),
         ("council/water-council.html", None), ("council/water-council.pdf", 2)]
@@ -115,13 +119,14 @@ def test_manifest_round_trip_and_is_current(pack):
     assert data["editions"]["council"]["brief_version"] == __version__
     assert not [p for p in build.iterdir() if ".tmp-" in p.name]
 
-    assert is_current(again, "council", edition.source_hash, build)
-    assert not is_current(again, "council", "0" * 64, build)
-    assert not is_current(again, "press", edition.source_hash, build)
+    templates = template_files(pack)
+    assert edition_unchanged(edition, pack, templates, build_settings(), build)
+    assert not edition_unchanged(dataclasses.replace(edition, source_hash="0" * 64), pack, templates,
+                                 build_settings(), build)
     pdf.write_bytes(pdf.read_bytes() + b"%")
-    assert not is_current(again, "council", edition.source_hash, build)
+    assert not edition_unchanged(edition, pack, templates, build_settings(), build)
     pdf.unlink()
-    assert not is_current(again, "council", edition.source_hash, build)
+    assert not edition_unchanged(edition, pack, templates, build_settings(), build)
 
 
 def test_manifest_is_the_same_bytes_for_the_same_build(pack, tmp_path):
@@ -181,18 +186,46 @@ def test_missing_manifest_is_empty_without_warning(tmp_path):
     assert read_manifest(tmp_path / "build") == (Manifest(), [])
 
 
-def test_recheck_names_what_changed_since_the_build(pack):
-    fakebuild.fake_build(pack)
+def changes(pack: Path, audience: str = "council") -> list[str]:
     manifest, _ = read_manifest(pack / "build")
-    edition = manifest.editions["council"]
-    profile = load_pack(pack).audiences["council"]
-    assert recheck(edition, pack, profile) == (edition.source_hash, [])
+    record = manifest.editions[audience]
+    now = (record, pack, template_files(pack), build_settings(), pack / "build")
+    found = edition_changes(*now)
+    assert edition_unchanged(*now) == (found == [])
+    return found
+
+
+def test_edition_changes_names_what_changed_since_the_build(pack):
+    fakebuild.fake_build(pack)
+    assert changes(pack) == []
     (pack / "content" / "assessments.yaml").write_text(
         (pack / "content" / "assessments.yaml").read_text().replace("drinking water", "drinking-water"))
     (pack / "templates" / fakebuild.TEMPLATE).write_text("<html>changed</html>\n")
-    current, changed = recheck(edition, pack, profile)
-    assert current != edition.source_hash
-    assert changed == ["content/assessments.yaml", "templates/congress.html.j2"]
+    assert changes(pack) == ["content/assessments.yaml", "templates/congress.html.j2"]
+
+
+def test_a_template_override_added_or_removed_after_the_build_is_a_change(pack):
+    fakebuild.fake_build(pack)
+    (pack / "templates" / "print.css").write_text("@page { size: A5 }\n")  # overrides the built-in print.css
+    (pack / "templates" / "extra.css").write_text("p { color: red }\n")  # a new file the templates may use
+    assert changes(pack) == ["templates/extra.css (new file)", "templates/print.css (now read from "
+                                                                "templates/print.css)"]
+    (pack / "templates" / "print.css").unlink()
+    (pack / "templates" / "extra.css").unlink()
+    assert changes(pack) == []
+    (pack / "templates" / fakebuild.TEMPLATE).unlink()  # back to the built-in congress template
+    assert len(changes(pack)) == 1 and changes(pack)[0].startswith("templates/congress.html.j2 (now read from /")
+
+
+def test_edition_changes_names_a_changed_output_and_brief_code(pack):
+    fakebuild.fake_build(pack)
+    manifest, _ = read_manifest(pack / "build")
+    record = manifest.editions["council"]
+    other = {**build_settings(), "brief_code": "0" * 64}
+    assert edition_changes(record, pack, template_files(pack), other, pack / "build") == ["brief's code"]
+    (pack / "build" / "council" / "style.css").write_text("tampered\n")
+    assert edition_changes(record, pack, template_files(pack), build_settings(), pack / "build") == [
+        "council/style.css differs from the manifest (changed since it was built)"]
 
 
 def test_make_edition_accepts_paths_relative_to_the_build_dir(pack, monkeypatch):
@@ -229,7 +262,5 @@ def test_record_uses_the_digests_taken_before_rendering(pack):
     (pack / "content" / "assessments.yaml").write_text("assessments: []\n")  # edited while "rendering"
     edition = make_edition(pack / "build", "council", inputs, ["council/water-council.pdf"], digests=before)
     assert edition.source_hash == source_hash(before)
-    manifest = Manifest({"council": edition})
-    profile = load_pack(pack).audiences["council"]
-    assert recheck(edition, pack, profile)[1] == ["content/assessments.yaml"]  # so publish asks for a rebuild
-    assert is_current(manifest, "council", source_hash(before), pack / "build")
+    # so build rebuilds it and publish asks for a rebuild
+    assert edition_changes(edition, pack, template_files(pack), {}, pack / "build") == ["content/assessments.yaml"]

@@ -385,3 +385,101 @@ def test_editions_whose_assets_differ_under_one_name_are_refused(tmp_path):
     assert result.exit_code == 2
     assert "two different files would be published as style.css" in result.output
     assert not (p / "build" / "dist").exists()
+
+
+def test_template_override_added_after_the_build_makes_publish_ask_for_a_build(pack):
+    # The build would re-render with it, so publish must not release the editions made without it.
+    (pack / "templates" / "print.css").write_text("@page { size: A5 }\n")
+    result = cli("-C", str(pack))
+    assert result.exit_code == 2, result.output
+    assert "changed since the build: council (templates/print.css (now read from templates/print.css))" \
+        in result.output
+    assert "run `brief build --all` first" in result.output
+    assert not (pack / "build" / "dist").exists()
+    fakebuild.fake_build(pack)  # built again, with the override
+    assert cli("-C", str(pack)).exit_code == 0
+
+
+@pytest.mark.parametrize("damage,says", [
+    (lambda f: (f / PDF).unlink(), f"{PDF} is missing"),
+    (lambda f: (f / "style.css").write_text("p { color: red }\n"),
+     "style.css differs from the release's manifest.json"),
+    (lambda f: (f / "SHA256SUMS").write_text(""), "SHA256SUMS does not match the files of manifest.json"),
+])
+def test_damaged_release_is_not_reported_as_already_published(pack, damage, says):
+    assert run_publish(pack) == 0
+    folder = pack / "build" / "dist" / RELEASE
+    damage(folder)
+    result = cli("-C", str(pack))
+    assert result.exit_code == 1, result.output
+    assert "nothing new to publish" not in result.output
+    assert f"build/dist/{RELEASE}/ is damaged: {says}" in result.output
+    assert f"Delete the folder (rm -r build/dist/{RELEASE}) and run brief publish again" in result.output
+    import shutil
+    shutil.rmtree(folder)  # as the message says
+    assert run_publish(pack) == 0
+    check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=folder, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_a_file_where_build_dist_should_be_is_a_build_error(pack):
+    (pack / "build" / "dist").write_text("not a folder\n")
+    result = cli("-C", str(pack))
+    assert result.exit_code == 5, result.output
+    message = result.output.replace("\n", " ")
+    assert f"cannot create the folder {pack / 'build' / 'dist'}: " in message and "move it away" in message
+    assert "Traceback" not in result.output
+    assert (pack / "build" / "dist").read_text() == "not a folder\n"
+
+
+def test_unwritable_build_dist_is_a_build_error(pack, monkeypatch):
+    import errno
+
+    dist = pack / "build" / "dist"
+    real = Path.mkdir
+
+    def refuse(self, *args, **kwargs):  # as for a build/ the user running brief cannot write (root can)
+        if self == dist:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    result = cli("-C", str(pack))
+    assert result.exit_code == 5, result.output
+    assert f"cannot create the folder {dist}: permission denied" in result.output
+    assert not dist.exists()
+
+
+WORKFLOW = Path(__file__).parents[1] / "deploy" / "github-workflow.yml"
+
+
+def workflow_step(name: str) -> dict:
+    import yaml
+
+    steps = yaml.safe_load(WORKFLOW.read_text())["jobs"]["build"]["steps"]
+    return next(s for s in steps if s.get("name") == name)
+
+
+@pytest.mark.parametrize("releases", [0, 1, 2])
+def test_workflow_checksum_step_copes_with_any_number_of_releases(pack, releases):
+    script = workflow_step("Verify the release checksums")["run"]
+    dist = pack / "build" / "dist"
+    if releases:
+        assert run_publish(pack) == 0
+        (dist / "fonts").mkdir()  # not a release: never checked
+    if releases == 2:
+        set_pack_field(pack, "edition", "2")
+        fakebuild.fake_build(pack)
+        assert run_publish(pack) == 0
+    run = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=pack,
+                         capture_output=True, text=True)  # as GitHub Actions runs a step
+    assert run.returncode == 0, run.stdout + run.stderr
+    if releases:
+        (dist / RELEASE / PDF).write_bytes(b"%PDF tampered")
+        run = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=pack,
+                             capture_output=True, text=True)
+        assert run.returncode != 0 and PDF in run.stdout + run.stderr
+
+
+def test_workflow_upload_does_not_fail_when_the_embargo_holds_everything():
+    assert workflow_step("Upload the PDFs")["with"]["if-no-files-found"] == "warn"

@@ -190,3 +190,12 @@ def test_conflicting_figures_get_a_chart_naming_each_source():
     desc = re.search(r"<desc[^>]*>(.*?)</desc>", chart).group(1)
     assert desc.startswith("Bar chart: about 1,200 according to ")
     assert "over 900 according to " in desc
+
+
+def test_sections_with_nothing_for_the_reader_are_left_out(tmp_path):
+    pack = tmp_path / "pack"
+    shutil.copytree(PACK, pack, ignore=shutil.ignore_patterns("build"))
+    (pack / "content" / "glossary.yaml").write_text("terms: []\n")
+    html = render(pack, "press")
+    assert 's-glossary"' not in html and "Glossary" not in html
+    assert 's-questions"' in html  # the other sections stay

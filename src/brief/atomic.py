@@ -29,6 +29,8 @@ _ADVICE = {
     errno.EACCES: "permission denied; check the owner and permissions of the directory "
                   "(the user running brief must be able to write it)",
     errno.EPERM: "operation not permitted; check the owner and permissions of the directory",
+    errno.EEXIST: "a file stands where a directory must be; move it away and run again",
+    errno.ENOTDIR: "a file stands where a directory must be; move it away and run again",
 }
 
 

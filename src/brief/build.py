@@ -21,7 +21,7 @@ from brief.atomic import cleanup_leftovers, write_bytes_atomic, write_text_atomi
 from brief.errors import BUILT, NOTHING_TO_DO, BriefError, BuildError, UsageError
 from brief.lock import build_lock
 from brief.manifest import (Input, Manifest, OutputFile, edition_inputs, edition_unchanged, input_digests,
-                            is_current, make_edition, read_manifest, source_hash, write_manifest)
+                            make_edition, read_manifest, source_hash, write_manifest)
 
 if TYPE_CHECKING:  # imported lazily at run time: `brief --help` stays fast
     from brief.load import Content
@@ -86,15 +86,19 @@ def build(pack: Path, audiences: tuple[str, ...] = (), all_: bool = False, allow
                 yield _skipped(record, build_dir)
             return
         content = _load(root)
+        from brief.render import template_files
+
         for w in content.warnings:
             yield Warned(str(w))
         names = choose_editions(sorted(content.audiences), audiences, all_)
         # Hash every edition's inputs before anything renders, so an edit made mid-render is seen next run.
         sources = {name: edition_sources(content, name) for name in names}
+        templates = template_files(root)
         todo = []
         for name in names:
-            if not force and is_current(manifest, name, sources[name][2], build_dir):
-                yield _skipped(manifest.editions[name], build_dir)
+            record = manifest.editions.get(name)
+            if not force and record and edition_unchanged(record, root, templates, build_settings(), build_dir):
+                yield _skipped(record, build_dir)
             else:
                 todo.append(name)
         # Audiences removed from the pack leave the manifest; their old files stay for the reader.
@@ -187,10 +191,21 @@ def _render(content, names, sources, manifest, build_dir, allow_overflow, worker
         inputs, digests, _ = sources[page.audience]
         record = make_edition(build_dir, page.audience, inputs, [pdf, html, *assets], pages={pdf: result.pages},
                               settings=build_settings(), title=profile.title, digests=digests)
+        _remove_replaced(build_dir, manifest.editions.get(page.audience), record)
         manifest.editions[page.audience] = record
         yield Written(page.audience, pdf, html, result.pages, profile.page_budget, record.files)
     if failures:
         raise BuildError("\n".join(failures))
+
+
+def _remove_replaced(build_dir: Path, old, new) -> None:
+    """Delete an edition's previous PDF and HTML when it now has other names (the title changed)."""
+    if old is None:
+        return
+    keep = {f.path for f in new.files}
+    for f in old.files:
+        if f.path.endswith((".pdf", ".html")) and f.path not in keep:
+            (build_dir / f.path).unlink(missing_ok=True)
 
 
 def _skipped(record, build_dir: Path) -> Skipped:
@@ -281,18 +296,16 @@ def write_edition(page: "Page", pdf: bytes) -> tuple[Path, Path, list[Path]]:
 def run_build(pack: Path, audiences: tuple[str, ...] = (), all_: bool = False, allow_overflow: bool = False,
               force: bool = False, wait: float = 0, quiet: bool = False, as_json: bool = False) -> int:
     """Run a build for the command line: print each file with its page count; return the exit code."""
-    events = []
-    for event in build(pack, audiences, all_, allow_overflow, force=force, wait=wait):
-        events.append(event)
-        if quiet or as_json:
-            continue
-        if isinstance(event, Warned):
-            click.echo(f"warning: {event.message}", err=True)
-        elif isinstance(event, Skipped):
-            click.echo(f"{_shown(event.pdf)}  unchanged, skipped ({event.pages} page{'s' if event.pages != 1 else ''})")
-        else:
-            click.echo(f"{_shown(event.pdf)}  {event.pages} page{'s' if event.pages != 1 else ''} (budget {event.budget})")
-            click.echo(f"{_shown(event.html)}")
+    events: list[Event] = []
+    try:
+        for event in build(pack, audiences, all_, allow_overflow, force=force, wait=wait):
+            events.append(event)
+            if not (quiet or as_json):
+                _echo(event)
+    except BriefError as e:
+        if as_json:  # machines get their summary on stdout even when the build fails
+            click.echo(json.dumps({**build_summary(events, e.exit_code), "error": e.format_message()}, indent=2))
+        raise
     built = [e for e in events if isinstance(e, Written)]
     code = BUILT if built else NOTHING_TO_DO
     if as_json:
@@ -300,6 +313,19 @@ def run_build(pack: Path, audiences: tuple[str, ...] = (), all_: bool = False, a
     elif not quiet and not built:
         click.echo("nothing to do: every edition is up to date (--force rebuilds)")
     return code
+
+
+def _echo(event: Event) -> None:
+    """Print one build event for a person."""
+    if isinstance(event, Warned):
+        click.echo(f"warning: {event.message}", err=True)
+        return
+    pages = f"{event.pages} page{'s' if event.pages != 1 else ''}"
+    if isinstance(event, Skipped):
+        click.echo(f"{_shown(event.pdf)}  unchanged, skipped ({pages})")
+    else:
+        click.echo(f"{_shown(event.pdf)}  {pages} (budget {event.budget})")
+        click.echo(f"{_shown(event.html)}")
 
 
 def build_summary(events: list[Event], code: int) -> dict:

@@ -1,6 +1,7 @@
 """Command-line adapters: parse options, call the library, print what it reports."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -13,10 +14,16 @@ pack_option = click.option(
 )
 
 
+def _seconds(ctx, param, value: float) -> float:
+    if not math.isfinite(value):
+        raise click.BadParameter("give a number of seconds, e.g. --wait 60")
+    return value
+
+
 def run_options(command):
     """Add the options every unattended command shares: --wait, --quiet, --json."""
     for option in reversed([
-        click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
+        click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True, callback=_seconds,
                      help="Seconds to wait for another run's lock."),
         click.option("--quiet", "-q", is_flag=True, help="Print errors only."),
         click.option("--json", "as_json", is_flag=True, help="Print a JSON summary for machines."),

@@ -99,11 +99,25 @@ def crosscheck(c: "Content", docs: dict[str, Document], source_list: list[m.Sour
     version_ids = [v.id for v in c.versions.versions] if c.versions else []
     for name, profile in c.audiences.items():
         doc = docs[f"content/audiences/{name}.yaml"]
+        if name in m.RESERVED_AUDIENCES:
+            errors.append(doc.problem(("name",), f"'{name}' is reserved (build/{name}/ holds published releases); "
+                                      "choose another name and rename the file to match"))
         for i, section in enumerate(profile.sections):
             if section.kind not in m.SECTION_KINDS:
                 errors.append(doc.problem(("sections", i), f"unknown section '{section.kind}'; known sections: {', '.join(m.SECTION_KINDS)}"))
+                continue
+            for option, kinds in m.SECTION_OPTIONS.items():
+                if getattr(section, option) not in (None, []) and section.kind not in kinds:
+                    errors.append(doc.problem(("sections", i, option), f"'{option}' has no effect on a '{section.kind}' "
+                                              f"section; it applies to: {', '.join(kinds)}", key=True))
             if section.kind in ("changes", "provisions", "scope") and not version_ids:
                 errors.append(doc.problem(("sections", i), f"section '{section.kind}' needs content/versions.yaml, which this pack lacks"))
+            elif section.kind == "changes" and len(version_ids) < 2:
+                errors.append(doc.problem(("sections", i), "a 'changes' section compares two versions, but "
+                                          "content/versions.yaml has only one; add the earlier version or drop the section"))
+            if section.kind == "bottom_line" and profile.bottom_line is None:
+                errors.append(doc.problem(("sections", i), "the profile lists a 'bottom_line' section but has no "
+                                          "'bottom_line:' text; add one (text and sources)"))
         if profile.contact and profile.contact not in contact_ids:
             errors.append(doc.problem(("contact",), f"unknown contact '{profile.contact}'; pack.yaml lists: {', '.join(sorted(contact_ids)) or 'none'}"))
         for j, vid in enumerate(profile.compare or ()):

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from brief import model as m
-from brief.errors import ContentError, Problem
+from brief.errors import ContentError, Problem, UsageError
 from brief.yamlload import Document, dotted, load as load_yaml
 
 
@@ -43,9 +43,8 @@ def load_pack(root: Path) -> Content:
     root = Path(root)
     content_dir = root / "content"
     if not content_dir.is_dir():
-        raise ContentError([Problem(str(root), None, None, "",
-                                    "no content/ directory here; run brief in a pack directory or pass -C PACK_DIR")],
-                           summary="not a pack")
+        what = "no content/ directory here" if root.is_dir() else "no such directory"
+        raise UsageError(f"{root}: {what}; run brief in a pack directory or pass -C PACK_DIR")
     problems: list[Problem] = []
     docs: dict[str, Document] = {}
     models: dict[str, Any] = {}
@@ -68,6 +67,9 @@ def load_pack(root: Path) -> Content:
     audiences: dict[str, m.Audience] = {}
     audience_dir = content_dir / "audiences"
     audience_paths = sorted(audience_dir.glob("*.yaml")) if audience_dir.is_dir() else []
+    for stray in sorted(audience_dir.glob("*.yml")) if audience_dir.is_dir() else []:
+        problems.append(Problem(f"content/audiences/{stray.name}", None, None, "",
+                                f"profiles end in .yaml; rename it to {stray.stem}.yaml or it is not read"))
     if not audience_paths:
         problems.append(Problem("content/audiences/", None, None, "",
                                 "no audience profiles; add one, e.g. content/audiences/congress.yaml"))

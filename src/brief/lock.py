@@ -14,6 +14,7 @@ from typing import Iterator
 
 import filelock
 
+from brief.atomic import write_error
 from brief.errors import LockedError
 
 LOCK_NAME = ".brief.lock"
@@ -32,13 +33,15 @@ def build_lock(build_dir: Path | str, wait: float = 0, display: str | None = Non
     path is named in the message (default: relative to the working directory).
     """
     build_dir = Path(build_dir)
-    build_dir.mkdir(parents=True, exist_ok=True)
     path = lock_path(build_dir)
-    lock = filelock.FileLock(str(path))
     try:
+        build_dir.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(path))
         lock.acquire(timeout=wait, poll_interval=min(0.1, max(wait / 10, 0.01)))
     except filelock.Timeout:
         raise LockedError(_held_message(path, wait, display)) from None
+    except OSError as e:  # read-only disk, a file where build/ should be, no permission
+        raise write_error(build_dir if not build_dir.is_dir() else path, e, "create") from None
     try:
         _write_pid(path)
         yield path

@@ -5,7 +5,7 @@ content files it uses (chosen by its profile's sections, see SECTION_FILES), its
 profile, the template and font files the build used, brief's version, and any
 build settings that change the output. Each input is named by a path that is
 the same on every machine ("content/pack.yaml", "templates/congress.html.j2",
-"fonts/Inter-Regular.otf"), and the hash covers names and bytes only, sorted:
+"templates/fonts/Inter-Regular.otf"), and the hash covers names and bytes only, sorted:
 never modification times, absolute paths or clocks.
 
 ``build/manifest.json`` keeps, per edition, the source hash, the inputs and the
@@ -19,7 +19,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from brief import __version__
 from brief.atomic import write_text_atomic
@@ -72,43 +72,20 @@ def content_files(audience: str, section_kinds: Iterable[str]) -> list[str]:
     return sorted(names)
 
 
-def edition_inputs(
-    pack_root: Path | str,
-    profile: Any,
-    *,
-    templates: Iterable[Path | str] | Mapping[str, Path | str] = (),
-    template_root: Path | str | None = None,
-    fonts: Iterable[Path | str] = (),
-) -> list[Input]:
+def edition_inputs(pack_root: Path | str, profile: Any, *, templates: Mapping[str, Path | str]) -> list[Input]:
     """Return every input of one edition, sorted by name.
 
     profile is the edition's ``model.Audience`` (its ``name`` and ``sections``
-    are used). templates are the template files rendering it used (main
-    template, partials, stylesheets, shipped fonts): either paths, named
-    relative to template_root, or a mapping {relative name: path}, e.g. the
-    files that win the lookup across the pack's templates/ and the built-in
-    ones. fonts are other font files embedded, named by file name. A content
-    file the sections need but the pack lacks is still an input: creating it
-    changes the hash.
+    are used). templates is the {relative name: path} lookup rendering uses
+    (``brief.render.template_files``: the pack's templates/ overriding the
+    built-in ones, fonts and stylesheets included). A content file the sections
+    need but the pack lacks is still an input: creating it changes the hash.
     """
     root = Path(pack_root)
     kinds = [s.kind for s in profile.sections]
     inputs = [Input(name, root / name) for name in content_files(profile.name, kinds)]
-    troot = Path(template_root) if template_root is not None else None
-    if isinstance(templates, Mapping):
-        inputs += [Input(f"templates/{PurePosixPath(rel).as_posix()}", Path(p)) for rel, p in templates.items()]
-        templates = ()
-    for t in templates:
-        t = Path(t)
-        rel = t.relative_to(troot).as_posix() if troot is not None and t.is_relative_to(troot) else t.name
-        inputs.append(Input(f"templates/{rel}", t))
-    font_paths = sorted({Path(f) for f in fonts})
-    counts: dict[str, int] = {}
-    for f in font_paths:
-        counts[f.name] = counts.get(f.name, 0) + 1
-    for f in font_paths:  # two fonts with one file name are told apart by their folder
-        inputs.append(Input(f"fonts/{f.name}" if counts[f.name] == 1 else f"fonts/{f.parent.name}/{f.name}", f))
-    return sorted(set(inputs), key=lambda i: (i.name, str(i.path)))
+    inputs += [Input(f"templates/{PurePosixPath(rel).as_posix()}", Path(p)) for rel, p in templates.items()]
+    return sorted(inputs, key=lambda i: i.name)
 
 
 def file_sha256(path: Path | str) -> str | None:
@@ -124,13 +101,8 @@ def file_sha256(path: Path | str) -> str | None:
 
 
 def input_digests(inputs: Iterable[Input]) -> dict[str, str | None]:
-    """Return {name: sha256 or None if absent} for the inputs (one digest per name)."""
-    out: dict[str, str | None] = {}
-    for i in sorted(inputs, key=lambda i: (i.name, str(i.path))):
-        digest = file_sha256(i.path)
-        # Two files sharing a name (two fonts called the same) both count.
-        out[i.name] = digest if i.name not in out else _combine(out[i.name], digest)
-    return out
+    """Return {name: sha256 or None if absent} for the inputs."""
+    return {i.name: file_sha256(i.path) for i in sorted(inputs, key=lambda i: i.name)}
 
 
 def source_hash(
@@ -152,10 +124,6 @@ def source_hash(
     for key in sorted(settings or {}):
         h.update(f"setting\0{key}\0{(settings or {})[key]}\n".encode())
     return h.hexdigest()
-
-
-def _combine(a: str | None, b: str | None) -> str:
-    return hashlib.sha256(f"{a or '-absent-'}\0{b or '-absent-'}".encode()).hexdigest()
 
 
 # ---- the manifest ---------------------------------------------------------------
@@ -279,12 +247,12 @@ def manifest_path(build_dir: Path | str) -> Path:
     return Path(build_dir) / MANIFEST_NAME
 
 
-def read_manifest(build_dir: Path | str, verify: bool = True) -> tuple[Manifest, list[str]]:
+def read_manifest(build_dir: Path | str) -> tuple[Manifest, list[str]]:
     """Read build/manifest.json; return (manifest, warnings). Never raises for bad contents.
 
     A missing manifest is an empty one, silently. An unreadable or malformed one
-    is empty, with a warning. With verify=True, an edition whose recorded files
-    are missing or differ from disk is dropped, with a warning (it is rebuilt).
+    is empty, with a warning. An edition whose recorded files are missing or
+    differ from disk is dropped, with a warning (it is rebuilt).
     """
     path = manifest_path(build_dir)
     try:
@@ -298,12 +266,11 @@ def read_manifest(build_dir: Path | str, verify: bool = True) -> tuple[Manifest,
     except ValueError as e:  # json.JSONDecodeError is a ValueError
         return Manifest(), [f"{path}: not a valid brief manifest ({e}); every edition will be rebuilt"]
     warnings: list[str] = []
-    if verify:
-        for audience, edition in list(manifest.editions.items()):
-            why = _files_differ(edition, Path(build_dir))
-            if why:
-                del manifest.editions[audience]
-                warnings.append(f"{path}: edition '{audience}': {why}; it will be rebuilt")
+    for audience, edition in list(manifest.editions.items()):
+        why = _files_differ(edition, Path(build_dir))
+        if why:
+            del manifest.editions[audience]
+            warnings.append(f"{path}: edition '{audience}': {why}; it will be rebuilt")
     return manifest, warnings
 
 
@@ -380,60 +347,59 @@ def edition_unchanged(record: Edition, pack_root: Path | str, templates: Mapping
     templates is the current {relative name: path} lookup (pack overrides first): an
     override added or removed since the build changes the edition. Content files are
     the ones recorded; the profile is among them, so the same profile means the same
-    files. Build and publish both decide "current" here.
+    files. Build and publish both decide "current" here. Stops at the first change.
     """
+    return next(_changes(record, pack_root, templates, settings, build_dir), None) is None
+
+
+def edition_changes(record: Edition, pack_root: Path | str, templates: Mapping[str, Path | str],
+                    settings: Mapping[str, str], build_dir: Path | str) -> list[str]:
+    """Name what changed since the record was made (empty exactly when edition_unchanged is True)."""
+    return list(_changes(record, pack_root, templates, settings, build_dir))
+
+
+_SETTING_NAMES = {"brief_code": "brief's code", "weasyprint": "WeasyPrint's version", "pdf_variant": "PDF variant"}
+
+
+def _changes(record: Edition, pack_root: Path | str, templates: Mapping[str, Path | str],
+             settings: Mapping[str, str], build_dir: Path | str) -> Iterator[str]:
+    """Yield what differs between the record and now, cheapest checks first."""
     root = Path(pack_root)
+    reported: set[str] = set()
     now = {f"templates/{rel}": str(Path(p).absolute()) for rel, p in templates.items()}
-    if {k: v for k, v in record.input_paths.items() if k.startswith("templates/")} != now:
-        return False
-    digests = {n: file_sha256(root / n if n.startswith("content/") else record.input_paths.get(n, ""))
-               for n in record.inputs}
-    if source_hash(digests, settings=settings) != record.source_hash:
-        return False
-    return _files_differ(record, Path(build_dir)) is None
+    was = {k: v for k, v in record.input_paths.items() if k.startswith("templates/")}
+    for name in sorted(set(now) | set(was)):
+        if now.get(name) != was.get(name):
+            reported.add(name)
+            yield (f"{name} (new file)" if name not in was else f"{name} (removed)" if name not in now
+                   else f"{name} (now read from {_shown(root, now[name])})")
+    if record.brief_version != __version__:
+        reported.add("version")
+        yield f"brief version ({record.brief_version} -> {__version__})"
+    for key in sorted(set(settings) | set(record.settings)):
+        if settings.get(key) != record.settings.get(key):
+            reported.add(key)
+            yield _SETTING_NAMES.get(key, f"build setting {key}")
+    digests: dict[str, str | None] = {}
+    for name in sorted(record.inputs):
+        path = root / name if name.startswith("content/") else record.input_paths.get(name)
+        digests[name] = file_sha256(path) if path else None
+        if digests[name] != record.inputs[name] and name not in reported:
+            reported.add(name)
+            yield name
+    if not reported and source_hash(digests, settings=settings) != record.source_hash:
+        yield "its source hash in build/manifest.json (edited by hand?)"
+        return
+    why = _files_differ(record, Path(build_dir))
+    if why:
+        yield why
 
 
-def is_current(manifest: Manifest, audience: str, source_hash: str, build_dir: Path | str) -> bool:
-    """True only when the edition's recorded hash is source_hash and its files are on disk unchanged."""
-    edition = manifest.editions.get(audience)
-    if edition is None or edition.source_hash != source_hash:
-        return False
-    return _files_differ(edition, Path(build_dir)) is None
-
-
-def current_digests(edition: Edition, pack_root: Path | str, profile: Any) -> dict[str, str | None]:
-    """Return the digests an edition's inputs have now, for comparing with its record.
-
-    Content files are chosen afresh from the current profile (a section added
-    since the build brings in its file); templates, fonts and other inputs are
-    re-read from the paths the build recorded. An input whose path was not
-    recorded cannot be checked and counts as changed.
-    """
-    root = Path(pack_root)
-    kinds = [s.kind for s in profile.sections]
-    out: dict[str, str | None] = {n: file_sha256(root / n) for n in content_files(profile.name, kinds)}
-    for name in edition.inputs:
-        if name.startswith("content/"):
-            continue
-        path = edition.input_paths.get(name)
-        out[name] = file_sha256(path) if path else "-unrecorded-"
-    return out
-
-
-def recheck(edition: Edition, pack_root: Path | str, profile: Any) -> tuple[str, list[str]]:
-    """Return (the edition's source hash now, the inputs that changed since it was built)."""
-    digests = current_digests(edition, pack_root, profile)
-    now = source_hash(digests, version=__version__, settings=edition.settings)
-    changed = stale_inputs(edition, digests)
-    if edition.brief_version != __version__:
-        changed.append(f"brief version ({edition.brief_version} -> {__version__})")
-    return now, changed
-
-
-def stale_inputs(edition: Edition, current: Mapping[str, str | None]) -> list[str]:
-    """Name the inputs that differ between the edition's record and current digests."""
-    names = sorted(set(edition.inputs) | set(current))
-    return [n for n in names if edition.inputs.get(n, "?") != current.get(n, "?")]
+def _shown(root: Path, path: str) -> str:
+    try:
+        return Path(path).relative_to(root.absolute()).as_posix()
+    except ValueError:
+        return path
 
 
 def _files_differ(edition: Edition, build_dir: Path) -> str | None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal, Union
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 
 class Strict(BaseModel):
@@ -16,7 +16,30 @@ class Strict(BaseModel):
 
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+# Control characters and odd line breaks cannot be seen in an editor, break XML feeds and
+# mail headers, and print as empty boxes: refuse them where they are typed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _plain(value: str) -> str:
+    bad = _CONTROL.search(value)
+    if bad:
+        raise ValueError(f"contains the invisible control character U+{ord(bad.group()):04X} "
+                         f"at position {bad.start() + 1}; delete it")
+    return value
+
+
+def _one_line(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError("must be a single line; remove the line break (use '>-' to fold a long value)")
+    return _plain(value)
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_plain)]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_one_line)]
+# Mail needs plain ASCII addresses (no SMTPUTF8 here): catch the others in the content.
+Email = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")]
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
@@ -96,34 +119,35 @@ AUDIENCE_ALL = "all"
 
 class Contact(Strict):
     id: Id
-    name: Text
-    role: Text
-    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-    phone: Text | None = None
+    name: Line
+    role: Line
+    email: Email
+    phone: Line | None = None
 
 
 class Pack(Strict):
-    title: Text
-    subtitle: Text | None = None
+    title: Line
+    short_title: Line | None = None  # names the output files (e.g. "US–China STA"); default: the title
+    subtitle: Line | None = None
     topic: Text
     as_of: Day
     edition: Annotated[int, Field(ge=1)]
-    organisation: Text
-    author: Text | None = None
-    keywords: list[Text] = []
+    organisation: Line
+    author: Line | None = None
+    keywords: list[Line] = []
     contacts: list[Contact] = []
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] = "en"
     embargo: AwareDatetime | None = None
-    handling: Text | None = None
+    handling: Line | None = None
 
 
 # ---- sources.yaml --------------------------------------------------------------
 
 class Source(Strict):
     id: Id
-    title: Text
-    author: Text | None = None
-    publisher: Text | None = None
+    title: Line
+    author: Line | None = None
+    publisher: Line | None = None
     date: FuzzyDate | None = None
     undated: Text | None = None  # why there is no date; required when date is absent
     kind: Literal["report", "opinion", "news", "official", "analysis", "testimony", "dataset"]
@@ -143,7 +167,7 @@ Priority = Annotated[int, Field(ge=1, le=5)]  # 1 = most important
 
 class Assessment(Strict):
     id: Id
-    headline: Text
+    headline: Line
     body: Text
     confidence: Confidence
     audiences: list[Text] = [AUDIENCE_ALL]
@@ -166,15 +190,15 @@ Stance = Literal["support", "oppose", "conditional", "mixed"]
 
 class Quote(Strict):
     text: Text  # the exact words, without surrounding quotation marks
-    speaker: Text
+    speaker: Line
     source: Cite
 
 
 class Stakeholder(Strict):
     id: Id
-    name: Text
+    name: Line
     kind: StakeholderKind
-    country: Text
+    country: Line
     stance: Stance
     position: Text
     interests: list[Text] = []
@@ -209,7 +233,7 @@ class Provision(Strict):
 
 class Version(Strict):
     id: Id
-    label: Text
+    label: Line
     kind: Literal["original", "amendment", "extension", "renewal"]
     signed: FuzzyDate | None = None
     effective: FuzzyDate | None = None
@@ -223,7 +247,7 @@ class Version(Strict):
 
 
 class VersionsFile(Strict):
-    agreement: Text  # the name of the agreement the versions belong to
+    agreement: Line  # the name of the agreement the versions belong to
     versions: list[Version]
 
 
@@ -232,7 +256,7 @@ class VersionsFile(Strict):
 class Event(Strict):
     id: Id
     date: FuzzyDate
-    title: Text
+    title: Line
     description: Text | None = None
     kind: Literal["signing", "amendment", "extension", "lapse", "renewal", "expiry", "political", "other"] = "other"
     audiences: list[Text] = [AUDIENCE_ALL]
@@ -251,7 +275,7 @@ class Figure(Strict):
     label: Text  # what the number measures, in words
     value: float
     qualifier: Literal["exactly", "about", "nearly", "over", "under", "at least", "up to"] = "exactly"
-    unit: Text | None = None
+    unit: Line | None = None
     as_of: FuzzyDate | None = None
     audiences: list[Text] = [AUDIENCE_ALL]
     sources: Sources
@@ -278,7 +302,7 @@ class RecommendationsFile(Strict):
 
 class Question(Strict):
     id: Id
-    question: Text
+    question: Line
     answer: Text
     audiences: list[Text] = [AUDIENCE_ALL]
     sources: Sources
@@ -289,7 +313,7 @@ class QuestionsFile(Strict):
 
 
 class Term(Strict):
-    term: Text
+    term: Line
     definition: Text
     sources: Sources = []
 
@@ -299,6 +323,14 @@ class GlossaryFile(Strict):
 
 
 # ---- audiences/<name>.yaml -----------------------------------------------------
+
+# Which section kinds honour each option; anywhere else an option would be silently ignored.
+SECTION_OPTIONS = {
+    "max": ("assessments", "stakeholders", "recommendations", "questions", "glossary", "figures", "contacts", "timeline"),
+    "max_priority": ("assessments", "stakeholders", "recommendations"),
+    "areas": ("changes", "provisions"),
+    "mode": ("changes",),
+}
 
 SECTION_KINDS = (
     "bottom_line", "assessments", "changes", "scope", "provisions", "stakeholders", "timeline",
@@ -313,7 +345,7 @@ class BottomLine(Strict):
 
 class Section(Strict):
     kind: Text  # one of SECTION_KINDS; checked with the line it stands on
-    title: Text | None = None
+    title: Line | None = None
     intro: Text | None = None
     max: Annotated[int, Field(ge=1)] | None = None
     max_priority: Priority | None = None  # keep items of this priority or more important
@@ -323,6 +355,9 @@ class Section(Strict):
 
 def _section(value: object) -> object:
     return {"kind": value} if isinstance(value, str) else value
+
+
+RESERVED_AUDIENCES = ("dist",)  # build/dist/ holds published releases
 
 
 class Audience(Strict):
@@ -340,9 +375,9 @@ class Audience(Strict):
 # ---- distribution.yaml ---------------------------------------------------------
 
 class Recipient(Strict):
-    name: Text
-    email: Annotated[str, StringConstraints(pattern=r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")]
-    office: Text | None = None
+    name: Line
+    email: Email
+    office: Line | None = None
 
 
 class DistributionFile(Strict):

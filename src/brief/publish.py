@@ -7,7 +7,8 @@ The steps, each safe to repeat from a scheduler:
 2. hold the release while the pack's embargo is in the future (unless
    --ignore-embargo): nothing is written or sent;
 3. write build/dist/<as_of>-e<edition>/ atomically, unless a release with the
-   same content exists (then there is nothing new to publish);
+   same content exists (then there is nothing new to publish, unless its files
+   no longer match its manifest: then it is damaged, an error);
 4. regenerate build/dist/index.html and build/dist/feed.xml;
 5. with --send, run the publishers (PUBLISHERS) on the release.
 
@@ -26,14 +27,14 @@ from typing import Any, Callable, Iterator, Mapping
 import click
 
 from brief.atomic import cleanup_leftovers, write_text_atomic
-from brief.errors import NOTHING_TO_DO, BriefError, ContentError, Problem, UsageError
+from brief.errors import NOTHING_TO_DO, BriefError, ContentError, Problem, SendError, UsageError
 from brief.feed import FEED, INDEX, render_feed, render_index
 from brief.lock import build_lock
 from brief.mail import EmailPublisher
-from brief.manifest import manifest_path, read_manifest, recheck
+from brief.manifest import edition_changes, edition_unchanged, manifest_path, read_manifest
 from brief.release import (
     RELEASE_MANIFEST, RESERVED, SUMS, Asset, Event, Publisher, Release, ReleaseFile, list_releases, read_release,
-    release_name, versioned_name, write_release,
+    release_damage, release_name, versioned_name, write_release,
 )
 
 # The ways a release can leave the machine, by name (as Lektor's publisher registry).
@@ -153,6 +154,7 @@ def _publish(content, root: Path, build_dir: Path, dist: Path, send: bool, dry_r
     # The release folder: new, already there with this content, or a clash.
     folder = dist / release.name
     changed = False
+    damaged = None
     if folder.exists():
         try:
             existing = read_release(folder)
@@ -162,10 +164,17 @@ def _publish(content, root: Path, build_dir: Path, dist: Path, send: bool, dry_r
         if existing.source_hashes != release.source_hashes:
             raise ContentError([_edition_clash(root, release, existing)],
                                summary="nothing was published; the existing release is never overwritten")
-        summary.status = "unchanged"
-        yield Event("skip", f"release {release.name} is already published with this content; nothing new to publish",
-                    {"release": release.name})
         release = existing
+        damage = release_damage(folder, existing)
+        if damage:
+            damaged = (f"{_show(root, folder)}/ is damaged: {'; '.join(damage)}. It is no longer what was "
+                       f"published, and no changed file is ever sent. Delete the folder (rm -r "
+                       f"{_show(root, folder)}) and run brief publish again: it is written afresh from the build, "
+                       f"which has the same content")
+        else:
+            summary.status = "unchanged"
+            yield Event("skip", f"release {release.name} is already published with this content; nothing new to "
+                        f"publish", {"release": release.name})
     elif dry_run:
         summary.status, changed = "published", True
         for f in (*release.files, *release.assets):
@@ -182,12 +191,16 @@ def _publish(content, root: Path, build_dir: Path, dist: Path, send: bool, dry_r
 
     yield from _write_listing(root, dist, release if dry_run and changed else None, content, dry_run, base_url)
 
-    for p in publishers:
-        for event in p.publish(release, dry_run=dry_run):
-            if event.kind in ("sent", "send"):
-                changed = True
-            yield event
-
+    try:
+        for p in publishers:  # they check every file against the release before sending it
+            for event in p.publish(release, dry_run=dry_run):
+                if event.kind in ("sent", "send"):
+                    changed = True
+                yield event
+    except SendError as e:
+        raise SendError(f"{e.message}\n{damaged}" if damaged else e.message) from None
+    if damaged:
+        raise BriefError(damaged)
     summary.exit_code = 0 if changed else NOTHING_TO_DO
 
 
@@ -231,8 +244,12 @@ def _base_url(env: Mapping[str, str] | None) -> str | None:
 
 def _release_from_build(content, root: Path, build_dir: Path, manifest) -> Release:
     """Describe the release the current build makes; UsageError when an edition is missing or stale."""
+    from brief.build import build_settings  # neither imports WeasyPrint
+    from brief.render import template_files
+
     pack = content.pack
     name = release_name(pack.as_of, pack.edition)
+    templates, settings = template_files(root), build_settings()  # what the build would use now
     missing, stale = [], []
     files: list[ReleaseFile] = []
     assets: dict[str, Asset] = {}
@@ -243,8 +260,8 @@ def _release_from_build(content, root: Path, build_dir: Path, manifest) -> Relea
         if edition is None or edition.file("pdf") is None:
             missing.append(audience)
             continue
-        current, changed = recheck(edition, root, profile)
-        if current != edition.source_hash or changed:
+        if not edition_unchanged(edition, root, templates, settings, build_dir):  # the build's own test
+            changed = edition_changes(edition, root, templates, settings, build_dir)
             stale.append(f"{audience} ({', '.join(changed) or 'inputs changed'})")
             continue
         main = [f for f in (edition.file("pdf"), edition.file("html")) if f is not None]

@@ -38,7 +38,7 @@ _RELEASE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-e(\d+)$")
 class Event:
     """One step a publisher reports; the command line decides how to show it."""
 
-    kind: str  # "write", "skip", "held", "send", "sent", "retry", "uncertain", "failed", "warning", "done"
+    kind: str  # "write", "clean", "skip", "held", "send", "sent", "retry", "uncertain", "failed", "warning"
     message: str
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -208,7 +208,10 @@ def write_release(dist: Path, release: Release) -> Path:
     copying. Raises BuildError when the folder exists already or a write fails;
     nothing is left half-written in either case.
     """
-    dist.mkdir(parents=True, exist_ok=True)
+    try:
+        dist.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # a file where the folder should be (EEXIST), no permission, read-only...
+        raise write_error(dist, e, "create the folder") from e
     final = dist / release.name
     if final.exists():
         raise BuildError(f"{final} exists already; releases are never overwritten")
@@ -234,6 +237,44 @@ def write_release(dist: Path, release: Release) -> Path:
         raise
     fsync_dir(dist)
     return final
+
+
+def verified_bytes(folder: Path, f: ReleaseFile | Asset) -> bytes:
+    """Return a release file's bytes if they are the ones its manifest describes; else raise ValueError saying why."""
+    path = folder / f.file
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ValueError(f"{f.file} is missing") from None
+    except OSError as e:
+        raise ValueError(f"{f.file} cannot be read ({e.strerror or e})") from None
+    if len(data) != f.bytes or hashlib.sha256(data).hexdigest() != f.sha256:
+        raise ValueError(f"{f.file} differs from the release's {RELEASE_MANIFEST} (its sha256 does not match: "
+                         f"changed after it was published)")
+    return data
+
+
+def release_damage(folder: Path, release: Release) -> list[str]:
+    """Say what in a release folder is not as published: files missing or changed, SHA256SUMS not matching."""
+    problems: list[str] = []
+    for f in (*release.files, *release.assets):
+        try:
+            verified_bytes(folder, f)
+        except ValueError as e:
+            problems.append(str(e))
+    expected = {f.file: f.sha256 for f in (*release.files, *release.assets)}
+    try:
+        expected[RELEASE_MANIFEST] = hashlib.sha256((folder / RELEASE_MANIFEST).read_bytes()).hexdigest()
+        listed = {name: digest for digest, _, name in
+                  (line.partition("  ") for line in (folder / SUMS).read_text(encoding="utf-8").splitlines())}
+    except FileNotFoundError:
+        problems.append(f"{SUMS} is missing")
+    except (OSError, UnicodeDecodeError) as e:
+        problems.append(f"{SUMS} cannot be read ({e})")
+    else:
+        if listed != expected:
+            problems.append(f"{SUMS} does not match the files of {RELEASE_MANIFEST}")
+    return problems
 
 
 def read_release(folder: Path) -> Release:

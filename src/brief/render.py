@@ -143,6 +143,11 @@ def render_html(content: "Content", edition: "Edition", env: jinja2.Environment 
         raise ContentError([problem]) from None
     except (jinja2.TemplateError, EmptyValue) as e:
         raise ContentError([_runtime_problem(content.root, e, f"{e}")]) from None
+    except UnicodeDecodeError as e:
+        raise ContentError([Problem(_display(content.root, getattr(e, "filename", None)), None, None, "",
+                                    "template is not valid UTF-8; save it as UTF-8")]) from None
+    except Exception as e:  # a pack's own template can do anything: say where, never a traceback
+        raise ContentError([_runtime_problem(content.root, e, f"template error: {type(e).__name__}: {e}")]) from None
     out_dir = Path(content.root).resolve() / "build" / name
     files = assets(content.root)
     check_html(html, name, out_dir, files, Path(content.root))

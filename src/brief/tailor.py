@@ -12,7 +12,6 @@ from markupsafe import Markup
 from brief import model as m
 from brief.compare import Comparison, Row, compare
 from brief.crosscheck import resolved_provisions
-from brief.errors import ContentError, Problem
 from brief.load import Content
 from brief.svg import Marker, comparison_svg, spans_of, timeline_svg
 
@@ -144,12 +143,15 @@ def slugify(text: str) -> str:
 def edition_slug(content: Content, audience: str) -> str:
     """Return an edition's file stem, e.g. 'us-china-sta-congress'.
 
-    Long titles shorten to the words before the phrase a parenthesised abbreviation in the
-    title, agreement name or topic stands for, then the abbreviation: "The US–China Science
-    and Technology Cooperation Agreement" with "(STA)" gives "us-china-sta".
+    pack.yaml's short_title when set ("US–China STA" gives "us-china-sta"); otherwise long
+    titles shorten to the words before the phrase a parenthesised abbreviation in the title
+    or topic stands for, then the abbreviation.
     """
+    if content.pack.short_title:
+        return f"{slugify(content.pack.short_title)}-{audience}"
+    # Only pack.yaml may name the files: it is an input of every edition, so a rename rebuilds.
     words = re.sub(r"^(the|a|an)\s+", "", content.pack.title, flags=re.I).split()
-    texts = [content.pack.title, content.pack.topic, content.versions.agreement if content.versions else ""]
+    texts = [content.pack.title, content.pack.topic]
     abbr = next((mt.group(1) for t in texts for mt in [re.search(r"\(([A-Z]{2,8})\)", t)] if mt), None)
     if abbr:
         lead = next((i for i, w in enumerate(words) if w.startswith(abbr[0])), None)
@@ -162,9 +164,6 @@ def tailor(content: Content, audience: m.Audience) -> Edition:
     """Return the edition of content for one audience profile."""
     cite = Citer(content.sources)
     kinds = [s.kind for s in audience.sections]
-    if "bottom_line" in kinds and audience.bottom_line is None:
-        raise ContentError([Problem(f"content/audiences/{audience.name}.yaml", None, None, "bottom_line",
-                                    "the profile lists a 'bottom_line' section but has no 'bottom_line:'; add one")])
     bottom_line = None
     sections = []
     for spec in audience.sections:
@@ -173,8 +172,12 @@ def tailor(content: Content, audience: m.Audience) -> Edition:
             bottom_line = Entry(audience.bottom_line, cite(audience.bottom_line.sources))
         elif spec.kind != "sources":  # the sources list is complete only once every section has cited
             entries, data = _SELECT[spec.kind](content, audience, spec, cite)
+            if not entries and data is None:
+                continue  # nothing for this reader: no empty heading
         sections.append(Section(spec.kind, spec.title or DEFAULT_TITLES[spec.kind], spec.intro, tuple(entries), data))
-    if "sources" not in kinds and cite.entries():
+    if not cite.entries():
+        sections = [x for x in sections if x.kind != "sources"]  # nothing was cited: no empty list
+    elif "sources" not in kinds:
         # Numbered references must resolve: an edition that cites always lists its sources.
         sections.append(Section("sources", DEFAULT_TITLES["sources"]))
     contact = next((c for c in content.pack.contacts if c.id == audience.contact), None)

@@ -107,6 +107,16 @@ def load(path: Path, display: str) -> tuple[Document | None, list[Problem]]:
         node = _compose(text)
     except _YAMLProblem as e:
         return None, [_at(display, e.mark, e.message, lines)]
+    except RecursionError:
+        return None, [Problem(display, 1, 1, "", "nested too deeply to be content; flatten the lists and mappings")]
+    except yaml.reader.ReaderError as e:
+        # LibYAML reports a bad character by offset only: turn it into line and column.
+        before = text[: e.position]
+        line, col = before.count("\n") + 1, e.position - (before.rfind("\n") + 1) + 1
+        snippet = lines[line - 1] if line <= len(lines) else None
+        char = e.character if isinstance(e.character, str) else chr(e.character)
+        return None, [Problem(display, line, col, "", f"the invisible control character U+{ord(char):04X} "
+                              "is not allowed in YAML; delete it", snippet)]
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         msg = e.problem or e.context or "unreadable"
@@ -124,7 +134,10 @@ def load(path: Path, display: str) -> tuple[Document | None, list[Problem]]:
                           + ("list" if isinstance(node, SequenceNode) else "single value"), lines)]
     doc = Document(display, None, lines=lines)
     problems: list[Problem] = []
-    doc.data = _build(node, (), doc, problems)
+    try:
+        doc.data = _build(node, (), doc, problems)
+    except RecursionError:
+        return None, [Problem(display, 1, 1, "", "nested too deeply to be content; flatten the lists and mappings")]
     return (None if problems else doc), problems
 
 
