@@ -21,7 +21,7 @@ from brief.atomic import cleanup_leftovers, write_bytes_atomic, write_text_atomi
 from brief.errors import BUILT, NOTHING_TO_DO, BriefError, BuildError, UsageError
 from brief.lock import build_lock
 from brief.manifest import (Input, Manifest, OutputFile, edition_inputs, edition_unchanged, input_digests,
-                            make_edition, read_manifest, source_hash, write_manifest)
+                            make_edition, outputs_intact, read_manifest, source_hash, write_manifest)
 
 if TYPE_CHECKING:  # imported lazily at run time: `brief --help` stays fast
     from brief.load import Content
@@ -86,18 +86,17 @@ def build(pack: Path, audiences: tuple[str, ...] = (), all_: bool = False, allow
                 yield _skipped(record, build_dir)
             return
         content = _load(root)
-        from brief.render import template_files
-
         for w in content.warnings:
             yield Warned(str(w))
         names = choose_editions(sorted(content.audiences), audiences, all_)
         # Hash every edition's inputs before anything renders, so an edit made mid-render is seen next run.
         sources = {name: edition_sources(content, name) for name in names}
-        templates = template_files(root)
         todo = []
         for name in names:
             record = manifest.editions.get(name)
-            if not force and record and edition_unchanged(record, root, templates, build_settings(), build_dir):
+            # The hash just taken covers inputs, templates and code: compare it, do not re-read the files.
+            if (not force and record and record.source_hash == sources[name][2]
+                    and outputs_intact(record, build_dir)):
                 yield _skipped(record, build_dir)
             else:
                 todo.append(name)

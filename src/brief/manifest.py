@@ -402,6 +402,11 @@ def _shown(root: Path, path: str) -> str:
         return path
 
 
+def outputs_intact(edition: Edition, build_dir: Path | str) -> bool:
+    """True when every file the edition recorded is on disk with its recorded size and sha256."""
+    return _files_differ(edition, Path(build_dir)) is None
+
+
 def _files_differ(edition: Edition, build_dir: Path) -> str | None:
     for f in edition.files:
         full = build_dir / f.path
