@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from brief import atomic
-from brief.atomic import cleanup_leftovers, write_bytes_atomic, write_text_atomic
+from brief.output import atomic
+from brief.output.atomic import cleanup_leftovers, write_bytes_atomic, write_text_atomic
 from brief.errors import BuildError
 
 OLD = b"%PDF-1.7 the edition readers have now\n"
@@ -137,7 +137,7 @@ def test_really_read_only_directory(tmp_path):
         # root ignores permission bits: make the directory a read-only mount in a private namespace.
         if not shutil.which("unshare"):
             pytest.skip("running as root without unshare(1): cannot make a read-only directory")
-        script = ("import sys; from brief.atomic import write_bytes_atomic\n"
+        script = ("import sys; from brief.output.atomic import write_bytes_atomic\n"
                   "try:\n    write_bytes_atomic(sys.argv[1], b'new')\n"
                   "except Exception as e:\n    print(type(e).__name__, e.format_message()); sys.exit(5)\n")
         run = subprocess.run(
@@ -160,7 +160,7 @@ def test_missing_directory_is_a_clear_error(tmp_path):
 
 CHILD = textwrap.dedent("""
     import os, sys, time
-    from brief import atomic
+    from brief.output import atomic
     target, marker = sys.argv[1], sys.argv[2]
     real_write = os.write
     def slow_write(fd, data):

@@ -146,7 +146,7 @@ def test_weasyprint_errors_and_font_fallback_fail_the_build(tmp_path, case, mess
 
 
 def test_fetcher_serves_assets_and_pack_files_and_refuses_the_rest(tmp_path):
-    from brief.pdf import PackFetcher
+    from brief.output.pdf import PackFetcher
 
     pack = pack_copy(tmp_path)
     (pack / "content" / "logo.png").write_bytes(b"png")

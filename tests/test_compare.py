@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from brief.compare import Segment, compare, redline, version_warnings
-from brief.errors import UsageError
-from brief.load import load_pack
-from brief.model import AREAS, VersionsFile
+from brief.compare.engine import Segment, compare, redline, version_warnings
+from brief.compare.engine import UnknownVersion
+from brief.edition.checks import load_pack
+from brief.content.model import AREAS, VersionsFile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "versions"
 
@@ -192,14 +192,13 @@ def test_same_version_is_identical(renewal):
 
 
 def test_unknown_version_lists_the_known_ones(renewal):
-    with pytest.raises(UsageError) as e:
+    with pytest.raises(UnknownVersion) as e:
         compare(renewal, "accord-1999", "accord-2020")
-    assert e.value.exit_code == 2
-    assert e.value.message == "unknown version 'accord-1999'; known versions: accord-2010, extension-2015, accord-2020"
+    assert str(e.value) == "unknown version 'accord-1999'; known versions: accord-2010, extension-2015, accord-2020"
 
 
 def test_one_version_cannot_be_compared_by_default():
-    with pytest.raises(UsageError, match="lists only this version"):
+    with pytest.raises(UnknownVersion, match="lists only this version"):
         compare(vf(version("a", [prov("k", "Text.")])))
 
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from brief.cli import main
 from brief.errors import ContentError
-from brief.load import load_pack
+from brief.edition.checks import load_pack
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINIMAL = FIXTURES / "minimal"

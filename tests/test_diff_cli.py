@@ -17,7 +17,7 @@ ROOT = Path(__file__).parent
 MINIMAL = ROOT / "fixtures" / "minimal"
 VERSIONS = ROOT / "fixtures" / "versions"
 RENEWAL = VERSIONS / "renewal"
-SCHEMA = json.loads((ROOT.parent / "src" / "brief" / "diff.schema.json").read_text())
+SCHEMA = json.loads((ROOT.parent / "src" / "brief" / "compare" / "diff.schema.json").read_text())
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from brief.build import Written, build
+from brief.output.build import BuildRequest, Written, build
 from brief.errors import ContentError
-from brief.load import load_pack
+from brief.edition.checks import load_pack
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = ("Brief-Inter", "Brief-Garamond")  # the @font-face families in templates/brief.css
@@ -27,7 +27,7 @@ def sta(tmp_path_factory):
         pytest.skip(f"the STA pack in content/ does not validate yet:\n{e.message}")
     pack = tmp_path_factory.mktemp("sta")
     shutil.copytree(REPO / "content", pack / "content")
-    written = {e.audience: e for e in build(pack, all_=True) if isinstance(e, Written)}
+    written = {e.audience: e for e in build(pack, BuildRequest(all=True)) if isinstance(e, Written)}
     return content, written
 
 

@@ -124,7 +124,7 @@ def test_fault_in_the_pdf_step_leaves_the_last_good_build(tmp_path, monkeypatch)
     assert build(pack).exit_code == 0
     good, manifest = outputs(pack), (pack / "build/manifest.json").read_bytes()
 
-    monkeypatch.setattr("brief.build.print_one", broken_print)  # forked workers inherit the patch
+    monkeypatch.setattr("brief.output.printing.print_one", broken_print)  # forked workers inherit the patch
     result = build(pack, "--force")
     assert result.exit_code == 5, result.output
     assert "press: printing the PDF failed: OSError: injected fault while printing" in result.output
@@ -143,7 +143,7 @@ def test_disk_full_leaves_the_last_good_build(tmp_path, monkeypatch):
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(fd, data)
 
-    monkeypatch.setattr("brief.atomic.os.write", full)
+    monkeypatch.setattr("brief.output.atomic.os.write", full)
     result = build(pack, "--force")
     assert result.exit_code == 5, result.output
     assert "no space left on device; free some space and run again" in result.output
@@ -155,17 +155,17 @@ def test_disk_full_leaves_the_last_good_build(tmp_path, monkeypatch):
 
 KILLER = """
 import sys, time
-import brief.atomic, brief.build
-real = brief.atomic.write_bytes_atomic
+import brief.output.atomic, brief.output.build
+real = brief.output.atomic.write_bytes_atomic
 def slow(path, data):
     if str(path).endswith(".pdf"):
         # Start the temp file as the real function would, then stop for the kill.
-        tmp = path.parent / brief.atomic.temp_name(path.name)
+        tmp = path.parent / brief.output.atomic.temp_name(path.name)
         tmp.write_bytes(data[: len(data) // 2])
         open(sys.argv[2], "w").close()
         time.sleep(60)
     return real(path, data)
-brief.build.write_bytes_atomic = slow
+brief.output.build.write_bytes_atomic = slow
 from brief.cli import main
 main(["build", "-C", sys.argv[1], "--all", "--force"])
 """
@@ -202,7 +202,7 @@ def test_sigkill_mid_write_keeps_the_last_good_build_and_next_run_recovers(tmp_p
 
 HOLDER = """
 import sys, time
-from brief.lock import build_lock
+from brief.output.lock import build_lock
 with build_lock(sys.argv[1]):
     print("held", flush=True)
     time.sleep(30)

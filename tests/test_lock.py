@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from brief.errors import LockedError
-from brief.lock import build_lock, holder_pid
+from brief.output.lock import build_lock, holder_pid
 
 HOLDER = textwrap.dedent("""
     import sys
-    from brief.lock import build_lock
+    from brief.output.lock import build_lock
     with build_lock(sys.argv[1]):
         print("held", flush=True)
         sys.stdin.read()          # hold until the test closes our stdin

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from brief.cli import main
 from brief.errors import UsageError
-from brief.transport import SmtpConfig
-from brief.publish import run_publish
+from brief.publish.transport import SmtpConfig
+from brief.commands.publish import run_publish
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "publish"))
 import fakebuild  # noqa: E402
@@ -425,8 +425,8 @@ def test_a_recipient_that_cannot_be_sent_is_reported_and_the_others_are_sent(pac
     from types import SimpleNamespace
 
     from brief.errors import SendError
-    from brief.mail import EmailPublisher
-    from brief.release import read_release
+    from brief.publish.mail import EmailPublisher
+    from brief.publish.release import read_release
 
     sink, port = smtp
     assert run_publish(pack, now=AFTER_EMBARGO) == 0

@@ -11,14 +11,13 @@ from pathlib import Path
 import pytest
 
 from brief import __version__
-from brief.load import load_pack
-from brief.build import build_settings
-from brief.manifest import (
-    SECTION_FILES, Input, Manifest, content_files, edition_changes, edition_inputs, edition_unchanged,
-    make_edition, read_manifest, source_hash, write_manifest,
-)
-from brief.model import SECTION_KINDS
-from brief.render import template_files
+from brief.edition.checks import load_pack
+from brief.output.settings import build_settings
+from brief.edition.render import template_dirs
+from brief.edition.sections import SECTIONS
+from brief.output.inputs import Input, content_files, edition_inputs, source_hash
+from brief.output.manifest import Manifest, edition_changes, edition_unchanged, make_edition, read_manifest, write_manifest
+from brief.edition.render import template_files
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "publish"))
 import fakebuild  # noqa: E402
@@ -34,8 +33,11 @@ def council_inputs(pack: Path) -> list[Input]:
     return edition_inputs(pack, profile, templates=template_files(pack))
 
 
-def test_every_section_kind_has_its_files_listed():
-    assert set(SECTION_FILES) == set(SECTION_KINDS)
+def test_every_section_kind_in_the_registry_has_its_built_in_template(tmp_path):
+    builtin = template_dirs(tmp_path)[-1]
+    for kind in SECTIONS.values():
+        assert (builtin / kind.template).is_file(), kind.name
+        assert all(name.startswith("content/") and name.endswith(".yaml") for name in kind.reads)
 
 
 def test_content_files_follow_the_sections():
@@ -254,7 +256,7 @@ def test_templates_can_be_given_as_effective_names(pack, tmp_path):
 
 
 def test_record_uses_the_digests_taken_before_rendering(pack):
-    from brief.manifest import input_digests
+    from brief.output.inputs import input_digests
 
     inputs = council_inputs(pack)
     before = input_digests(inputs)

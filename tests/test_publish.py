@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from brief import atomic as atomic_module
-from brief import release as release_module
+from brief.output import atomic as atomic_module
+from brief.publish import release as release_module
 from brief.cli import main
-from brief.publish import run_publish
+from brief.commands.publish import run_publish
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "publish"))
 import fakebuild  # noqa: E402
@@ -286,7 +286,7 @@ def test_ignore_embargo_publishes_early_with_a_warning(tmp_path, capsys):
 
 
 def test_publish_does_not_import_weasyprint(pack):
-    code = ("import sys; from brief.publish import run_publish; "
+    code = ("import sys; from brief.commands.publish import run_publish; "
             f"rc = run_publish({str(pack)!r}, quiet=True); "
             "assert 'weasyprint' not in sys.modules, 'weasyprint imported'; sys.exit(rc)")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

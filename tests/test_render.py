@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from brief.errors import BuildError, ContentError
-from brief.load import load_pack
-from brief.render import check_html, environment, render_html
-from brief.svg import Marker, Span, timeline_svg
-from brief.model import PartialDate
-from brief.tailor import edition_slug, tailor
+from brief.edition.checks import load_pack
+from brief.edition.render import check_html, environment, render_html
+from brief.edition.graphics import Marker, Span, timeline_svg
+from brief.content.model import PartialDate
+from brief.edition.tailor import edition_slug, tailor
 
 EDITIONS = Path(__file__).parent / "fixtures" / "editions"
 PACK = EDITIONS / "pack"

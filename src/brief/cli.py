@@ -42,11 +42,9 @@ def main() -> None:
 @pack_option
 def check(pack: Path) -> None:
     """Validate the pack and print a summary with warnings."""
-    from brief.check import summary
-    from brief.load import load_pack
+    from brief.commands.check import run_check
 
-    content = load_pack(pack)
-    click.echo(summary(content))
+    click.echo(run_check(pack))
 
 
 @main.command()
@@ -59,10 +57,11 @@ def check(pack: Path) -> None:
 def build(pack: Path, audiences: tuple[str, ...], all_: bool, allow_overflow: bool, force: bool,
           wait: float, quiet: bool, as_json: bool) -> None:
     """Render editions to build/<audience>/ as HTML and PDF (unchanged ones are skipped)."""
-    from brief.build import run_build
+    from brief.commands.build import run_build
+    from brief.output.build import BuildRequest
 
-    raise SystemExit(run_build(pack, audiences=audiences, all_=all_, allow_overflow=allow_overflow, force=force,
-                               wait=wait, quiet=quiet, as_json=as_json))
+    request = BuildRequest(audiences, all_, allow_overflow, force, wait)
+    raise SystemExit(run_build(pack, request, quiet=quiet, as_json=as_json))
 
 
 @main.command()
@@ -73,7 +72,7 @@ def build(pack: Path, audiences: tuple[str, ...], all_: bool, allow_overflow: bo
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: when a terminal).")
 def diff(pack: Path, from_id: str | None, to_id: str | None, fmt: str, color: bool | None) -> None:
     """Show what changed between two versions of the agreement (default: the last two)."""
-    from brief.diffcmd import run_diff
+    from brief.commands.diff import run_diff
 
     run_diff(pack, from_id, to_id, fmt, color)
 
@@ -86,7 +85,7 @@ def diff(pack: Path, from_id: str | None, to_id: str | None, fmt: str, color: bo
 @run_options
 def publish(pack: Path, send: bool, dry_run: bool, ignore_embargo: bool, wait: float, quiet: bool, as_json: bool) -> None:
     """Write a versioned release to build/dist/ and optionally mail it."""
-    from brief.publish import run_publish
+    from brief.commands.publish import run_publish
 
     raise SystemExit(run_publish(pack, send=send, dry_run=dry_run, ignore_embargo=ignore_embargo, wait=wait,
                                  quiet=quiet, as_json=as_json))

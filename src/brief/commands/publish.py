@@ -1,0 +1,56 @@
+"""`brief publish` for the command line: print each step, or a JSON summary, and return the exit code."""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Mapping
+
+import click
+
+from brief.errors import BriefError
+from brief.publish.publishers import Clock, PublishEvent
+from brief.publish.run import PublishRequest, Summary, publish, utcnow
+
+
+def run_publish(
+    pack: Path | str,
+    *,
+    send: bool = False,
+    dry_run: bool = False,
+    ignore_embargo: bool = False,
+    wait: float = 0,
+    quiet: bool = False,
+    as_json: bool = False,
+    now: Clock | datetime | None = None,
+    env: Mapping[str, str] | None = None,
+    publisher_options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> int:
+    """Run `brief publish`, print what happens, and return the exit code."""
+    clock: Clock = (lambda: now) if isinstance(now, datetime) else (now or utcnow)
+    request = PublishRequest(send=send, dry_run=dry_run, ignore_embargo=ignore_embargo, wait=wait, now=clock,
+                             env=env, publisher_options=publisher_options or {})
+    summary = Summary()
+    try:
+        for event in publish(pack, request, summary):
+            summary.note(event)
+            echo(event, quiet=quiet, as_json=as_json)
+    except BriefError as e:
+        summary.status, summary.error, summary.exit_code = "error", e.format_message(), e.exit_code
+        e.show()
+    if as_json:
+        click.echo(json.dumps(summary.__dict__, indent=2, default=str))
+    return summary.exit_code
+
+
+def echo(event: PublishEvent, *, quiet: bool, as_json: bool) -> None:
+    """Print one publishing event for a person (errors and warnings on stderr)."""
+    if event.kind in ("failed", "uncertain"):
+        click.echo(f"{'error' if event.kind == 'failed' else 'warning'}: {event.message}", err=True)
+    elif quiet:
+        return
+    elif event.is_warning:
+        click.echo(f"warning: {event.message}", err=True)
+    elif not as_json:
+        click.echo(event.message, file=sys.stdout)

@@ -1,0 +1,387 @@
+"""Compare two versions of an agreement provision by provision, with word-level redlines."""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Iterable, Literal
+
+from brief.content.lineage import resolved_provisions
+from brief.content.model import AREAS, Citation, Provision, Version, VersionsFile
+
+Change = Literal["added", "removed", "changed", "unchanged"]
+
+# Each effect as the past participle the summary counts ("2 narrowed").
+PAST: dict[str, str] = {
+    "narrows": "narrowed", "broadens": "broadened", "strengthens": "strengthened",
+    "weakens": "weakened", "clarifies": "clarified",
+}
+# Read backwards (FROM later than TO), a change has the opposite effect.
+_INVERSE = {"narrows": "broadens", "broadens": "narrows", "strengthens": "weakens",
+            "weakens": "strengthens", "clarifies": "clarifies"}
+# Keys of Comparison.counts(), in the order the summary names them.
+COUNT_KEYS = ("added", *PAST.values(), "changed", "removed", "unchanged")
+
+
+class UnknownVersion(ValueError):
+    """The versions asked for cannot be compared (unknown id, none listed, no earlier one)."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of words that both texts share, or that only one of them has."""
+
+    op: Literal["equal", "insert", "delete"]
+    text: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One provision's fate between FROM and TO."""
+
+    area: str
+    key: str
+    change: Change
+    from_key: str | None  # several keys joined with ", " when TO merges them
+    to_key: str | None
+    from_text: str | None
+    to_text: str | None
+    from_stated: bool
+    effect: str | None
+    renamed: bool
+    redline: tuple[Segment, ...]
+    from_sources: tuple[Citation, ...]
+    to_sources: tuple[Citation, ...]
+    from_keys: tuple[str, ...] = ()
+    to_stated: bool = True  # False when TO lists this area in `not_stated` (a "removed" row may not be one)
+
+    @property
+    def label(self) -> str:
+        """Return the change as the summary words it: added, narrowed, changed, removed..."""
+        if self.change == "changed":
+            return PAST.get(self.effect or "", "changed")
+        return self.change
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What changed between two versions of one agreement."""
+
+    agreement: str
+    from_version: Version
+    to_version: Version
+    rows: tuple[Row, ...]
+    from_not_stated: tuple[str, ...] = ()  # areas FROM's sources do not describe (following `inherits`)
+    to_not_stated: tuple[str, ...] = ()
+    all_versions: tuple[Version, ...] = ()  # every version in file order, to name what one inherits
+
+    @property
+    def same_version(self) -> bool:
+        return self.from_version.id == self.to_version.id
+
+    @property
+    def identical(self) -> bool:
+        return all(r.change == "unchanged" for r in self.rows)
+
+    def by_area(self, areas: Iterable[str] = ()) -> list[tuple[str, list[Row]]]:
+        """Return the rows grouped by area in display order, only the given areas when any."""
+        wanted = _areas(areas)
+        groups = [(a, [r for r in self.rows if r.area == a]) for a in AREAS if a in wanted]
+        return [(a, rows) for a, rows in groups if rows]
+
+    def counts(self, areas: Iterable[str] = ()) -> dict[str, int]:
+        """Return how many rows each change label has, plus how many rest on an unstated side."""
+        wanted = _areas(areas)
+        out = dict.fromkeys(COUNT_KEYS, 0)
+        out["not_stated"] = 0
+        for r in self.rows:
+            if r.area in wanted:
+                out[r.label] += 1
+                out["not_stated"] += (not r.from_stated) or (not r.to_stated)
+        return out
+
+    def summary(self, areas: Iterable[str] = ()) -> str:
+        """Return one line such as '3 provisions added, 2 narrowed, 1 removed; 2 unchanged'."""
+        wanted = _areas(areas)
+        rows = [r for r in self.rows if r.area in wanted]
+        n = self.counts(areas)
+        parts = [(n[k], k) for k in COUNT_KEYS if k != "unchanged" and n[k]]
+        if not parts:
+            total = n["unchanged"]
+            return "No provisions to compare" if not total else f"No changes; {_n(total, 'provision')} unchanged"
+        words = []
+        for i, (count, label) in enumerate(parts):
+            text = f"{_n(count, 'provision')} {label}" if i == 0 else f"{count} {label}"
+            if label in ("added", "removed"):
+                stated = "from_stated" if label == "added" else "to_stated"
+                version = self.from_version if label == "added" else self.to_version
+                unstated = sum(1 for r in rows if r.change == label and not getattr(r, stated))
+                text += _unstated_note(unstated, count, version.label)
+            words.append(text)
+        line = ", ".join(words)
+        return f"{line}; {n['unchanged']} unchanged" if n["unchanged"] else line
+
+
+def _unstated_note(unstated: int, count: int, label: str) -> str:
+    """Say that the sources are silent on the other side, so the reader does not read 'added' as 'new'."""
+    if not unstated:
+        return ""
+    if unstated == count:
+        return f" (the sources do not describe {'this area' if count == 1 else 'these areas'} for the {label})"
+    return f" ({unstated} in {'an area' if unstated == 1 else 'areas'} the sources do not describe for the {label})"
+
+
+def compare(versions: VersionsFile, from_id: str | None = None, to_id: str | None = None) -> Comparison:
+    """Compare FROM with TO (default: the last two versions in file order)."""
+    vs = list(versions.versions)
+    old, new = pick(versions, from_id, to_id)
+    i, j = vs.index(old), vs.index(new)
+    old_provs = resolved_provisions(vs, old)
+    new_provs = resolved_provisions(vs, new)
+    old_gaps, new_gaps = unstated_areas(vs, old), unstated_areas(vs, new)
+    if i == j:
+        matches = [(p, [p.key], None, False) for p in new_provs]
+    elif i < j:
+        matches = _forward(_lineage(vs, i, j), new_provs)
+    else:
+        matches = _backward(_lineage(vs, j, i), old_provs, new_provs)
+    by_key = {p.key: p for p in old_provs}
+    rows = [_row(new_p, [by_key[k] for k in keys], effect, renamed, old_gaps)
+            for new_p, keys, effect, renamed in matches]
+    matched = {k for _, keys, _, _ in matches for k in keys}
+    rows += [_removed(p, new_gaps) for p in old_provs if p.key not in matched]
+    order = {a: n for n, a in enumerate(AREAS)}
+    rows.sort(key=lambda r: (order[r.area], r.key, r.change))
+    return Comparison(versions.agreement, old, new, tuple(rows), old_gaps, new_gaps, tuple(vs))
+
+
+def pick(versions: VersionsFile, from_id: str | None, to_id: str | None) -> tuple[Version, Version]:
+    """Return the (FROM, TO) versions the ids name, defaulting to the last two."""
+    vs = list(versions.versions)
+    by_id = {v.id: v for v in vs}
+    for vid in (from_id, to_id):
+        if vid is not None and vid not in by_id:
+            raise UnknownVersion(f"unknown version '{vid}'; known versions: {', '.join(by_id) or 'none'}")
+    if not vs:
+        raise UnknownVersion("versions.yaml lists no versions; there is nothing to compare")
+    new = by_id[to_id] if to_id is not None else vs[-1]
+    if from_id is not None:
+        return by_id[from_id], new
+    at = vs.index(new)
+    if at == 0:
+        only = "lists only this version" if len(vs) == 1 else "lists no version before it"
+        raise UnknownVersion(f"cannot compare '{new.id}' with an earlier version: versions.yaml {only}; "
+                         "add the version it followed, or name the version to compare it with")
+    return vs[at - 1], new
+
+
+def unstated_areas(vs: list[Version], version: Version) -> tuple[str, ...]:
+    """Return the areas the sources do not describe for a version, following `inherits`."""
+    by_id = {v.id: v for v in vs}
+    gaps: set[str] = set()
+    described: set[str] = set()
+    seen: set[str] = set()
+    v: Version | None = version
+    while v is not None and v.id not in seen:
+        seen.add(v.id)
+        # An extension carries its parent's gaps, except where it states the area itself.
+        gaps |= set(v.not_stated) - described
+        described |= {p.area for p in v.provisions}
+        v = by_id.get(v.inherits) if v.inherits else None
+    return tuple(a for a in AREAS if a in gaps)
+
+
+def version_warnings(versions: VersionsFile, from_id: str | None = None, to_id: str | None = None) -> list[str]:
+    """Return warnings about the choice of versions, such as FROM being later than TO."""
+    old, new = pick(versions, from_id, to_id)
+    if old.id == new.id:
+        return []
+    d_old, d_new = old.effective or old.signed, new.effective or new.signed
+    if d_old and d_new:
+        if d_old.start > d_new.start:
+            return [f"FROM '{old.id}' ({d_old.iso()}) is dated after TO '{new.id}' ({d_new.iso()}); "
+                    "the comparison runs backwards in time, so effects are reversed"]
+        return []
+    vs = list(versions.versions)
+    if vs.index(old) > vs.index(new):
+        return [f"FROM '{old.id}' is listed after TO '{new.id}' in versions.yaml; "
+                "the comparison runs backwards, so effects are reversed"]
+    return []
+
+
+def redline(old: str, new: str) -> tuple[Segment, ...]:
+    """Return a word-level diff of old against new as equal/delete/insert segments."""
+    a, b = _tokens(old), _tokens(new)
+    # Compare whitespace as a single space, so reflowed text is not a change.
+    ka = [" " if t.isspace() else t for t in a]
+    kb = [" " if t.isspace() else t for t in b]
+    matcher = difflib.SequenceMatcher(lambda t: t == " ", ka, kb, autojunk=False)
+    raw: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            raw.append(("equal", "".join(b[j1:j2])))
+            continue
+        if i2 > i1:
+            raw.append(("delete", "".join(a[i1:i2])))
+        if j2 > j1:
+            raw.append(("insert", "".join(b[j1:j2])))
+    return _merge(raw)
+
+
+def normalise(text: str | None) -> str:
+    """Return text with runs of whitespace collapsed, as comparisons see it."""
+    return " ".join((text or "").split())
+
+
+# ---- matching ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Line:
+    """How a provision of a later version descends from the provisions of an earlier one."""
+
+    origins: tuple[str, ...]  # keys in the earlier version
+    effects: tuple[str | None, ...]  # the declared effect of each step that changed its text
+    renamed: bool
+
+
+def _lineage(vs: list[Version], lo: int, hi: int) -> dict[str, _Line]:
+    """Trace each provision of vs[hi] back to the provisions of vs[lo], one version at a time."""
+    state = {p.key: _Line((p.key,), (), False) for p in resolved_provisions(vs, vs[lo])}
+    for s in range(lo + 1, hi + 1):
+        prev = {p.key: p for p in resolved_provisions(vs, vs[s - 1])}
+        own = {p.key for p in vs[s].provisions}
+        step: dict[str, _Line] = {}
+        for p in resolved_provisions(vs, vs[s]):
+            # `replaces` and `effect` describe the step into the version declaring them, so
+            # an inherited provision's say nothing about this step.
+            declared = p.key in own
+            effect = p.effect if declared else None
+            preds = [k for k in p.replaces if k in prev] if declared else []
+            if p.key in prev and p.key not in preds:
+                preds.append(p.key)
+            if not preds:
+                step[p.key] = _Line((), (effect,), False)
+                continue
+            lines = [state[k] for k in preds]
+            changed = len(preds) > 1 or normalise(prev[preds[0]].text) != normalise(p.text)
+            step[p.key] = _Line(
+                origins=tuple(dict.fromkeys(o for line in lines for o in line.origins)),
+                effects=tuple(e for line in lines for e in line.effects) + ((effect,) if changed else ()),
+                renamed=any(line.renamed for line in lines) or preds != [p.key],
+            )
+        state = step
+    return state
+
+
+def _net(effects: Iterable[str | None]) -> str | None:
+    """Return the one effect every step declared, or None when steps differ or say nothing."""
+    found = set(effects)
+    return found.pop() if len(found) == 1 and None not in found else None
+
+
+Match = tuple[Provision, list[str], "str | None", bool]  # TO provision, FROM keys, effect, renamed
+
+
+def _forward(state: dict[str, _Line], new_provs: list[Provision]) -> list[Match]:
+    out = []
+    for p in new_provs:
+        line = state[p.key]
+        keys = list(line.origins)
+        out.append((p, keys, _net(line.effects), line.renamed and keys != [p.key]))
+    return out
+
+
+def _backward(state: dict[str, _Line], old_provs: list[Provision], new_provs: list[Provision]) -> list[Match]:
+    # state traces FROM (the later version) back to TO; invert it to match TO's provisions.
+    out = []
+    for p in new_provs:
+        keys = [q.key for q in old_provs if p.key in state[q.key].origins]
+        nets = {_net(state[k].effects) for k in keys}
+        effect = _INVERSE.get(nets.pop() or "") if len(nets) == 1 else None
+        renamed = keys != [p.key] and any(state[k].renamed for k in keys)
+        out.append((p, keys, effect if keys else None, renamed))
+    return out
+
+
+def _row(p: Provision, olds: list[Provision], effect: str | None, renamed: bool, old_gaps: tuple[str, ...]) -> Row:
+    from_text = " ".join(o.text for o in olds) if olds else None
+    if not olds:
+        change, segments = "added", (Segment("insert", p.text),)
+    elif normalise(from_text) != normalise(p.text):
+        change, segments = "changed", redline(from_text, p.text)
+    else:
+        change, segments = "unchanged", (Segment("equal", p.text),)
+    keys = tuple(o.key for o in olds)
+    return Row(
+        area=p.area, key=p.key, change=change, from_key=", ".join(keys) or None, to_key=p.key,
+        from_text=from_text, to_text=p.text,
+        from_stated=bool(olds) or p.area not in old_gaps,
+        effect=effect if change != "unchanged" else None, renamed=renamed, redline=segments,
+        from_sources=tuple(dict.fromkeys(c for o in olds for c in o.sources)), to_sources=tuple(p.sources),
+        from_keys=keys,
+    )
+
+
+def _removed(p: Provision, new_gaps: tuple[str, ...]) -> Row:
+    return Row(
+        area=p.area, key=p.key, change="removed", from_key=p.key, to_key=None, from_text=p.text, to_text=None,
+        from_stated=True, effect=None, renamed=False, redline=(Segment("delete", p.text),),
+        from_sources=tuple(p.sources), to_sources=(), from_keys=(p.key,),
+        to_stated=p.area not in new_gaps,
+    )
+
+
+# ---- redline helpers -----------------------------------------------------------
+
+# Words (with inner apostrophes and hyphens), single punctuation marks, and whitespace runs.
+_TOKEN = re.compile(r"\s+|\w+(?:['’-]\w+)*|[^\w\s]")
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def _merge(raw: list[tuple[str, str]]) -> tuple[Segment, ...]:
+    """Join runs into readable segments, folding short shared words between edits into them."""
+    # Items are ["equal", text] or ["edit", deleted, inserted]; consecutive edits join.
+    items: list[list[str]] = []
+    for op, text in raw:
+        if op == "equal":
+            items.append(["equal", text])
+            continue
+        if not items or items[-1][0] != "edit":
+            items.append(["edit", "", ""])
+        items[-1][1 if op == "delete" else 2] += text
+    # As in diff-match-patch's semantic cleanup: an equality no longer than the edits on
+    # both sides of it reads better as part of one edit than as a staircase of
+    # [-a-]{+b+} the [-c-]{+d+}.
+    k = 1
+    while k < len(items) - 1:
+        eq, before, after = items[k], items[k - 1], items[k + 1]
+        size = len(eq[1].strip())
+        if (eq[0] == "equal" and before[0] == after[0] == "edit"
+                and size <= max(len(before[1]), len(before[2])) and size <= max(len(after[1]), len(after[2]))):
+            items[k - 1:k + 2] = [["edit", before[1] + eq[1] + after[1], before[2] + eq[1] + after[2]]]
+            k = max(1, k - 1)
+        else:
+            k += 1
+    out: list[Segment] = []
+    for item in items:
+        if item[0] == "equal":
+            out.append(Segment("equal", item[1]))
+            continue
+        out += [Segment("delete", item[1])] if item[1] else []
+        out += [Segment("insert", item[2])] if item[2] else []
+    return tuple(out)
+
+
+def _areas(areas: Iterable[str]) -> set[str]:
+    wanted = set(areas)
+    unknown = wanted - set(AREAS)
+    if unknown:
+        raise ValueError(f"unknown area(s) {', '.join(sorted(unknown))}; known: {', '.join(AREAS)}")
+    return wanted or set(AREAS)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -1,0 +1,388 @@
+"""Define the typed content model of a pack (one pydantic model per file)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Literal, Union
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+
+class Strict(BaseModel):
+    """Base model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+
+# Control characters and odd line breaks cannot be seen in an editor, break XML feeds and
+# mail headers, and print as empty boxes: refuse them where they are typed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _plain(value: str) -> str:
+    bad = _CONTROL.search(value)
+    if bad:
+        raise ValueError(f"contains the invisible control character U+{ord(bad.group()):04X} "
+                         f"at position {bad.start() + 1}; delete it")
+    return value
+
+
+def _one_line(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError("must be a single line; remove the line break (use '>-' to fold a long value)")
+    return _plain(value)
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_plain)]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_one_line)]
+# Mail needs plain ASCII addresses (no SMTPUTF8 here): catch the others in the content.
+Email = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")]
+
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+@dataclass(frozen=True, order=True)
+class PartialDate:
+    """A date known to the year, the month or the day."""
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    @property
+    def precision(self) -> str:
+        return "day" if self.day else "month" if self.month else "year"
+
+    @property
+    def start(self) -> date:
+        """Return the first day the date can mean (used for ordering)."""
+        return date(self.year, self.month or 1, self.day or 1)
+
+    def iso(self) -> str:
+        return "-".join([f"{self.year:04d}"] + [f"{v:02d}" for v in (self.month, self.day) if v])
+
+    def __str__(self) -> str:
+        if self.day:
+            return self.start.strftime("%-d %B %Y")
+        if self.month:
+            return self.start.strftime("%B %Y")
+        return str(self.year)
+
+
+def _partial_date(value: object) -> PartialDate:
+    if isinstance(value, PartialDate):
+        return value
+    if isinstance(value, date):
+        return PartialDate(value.year, value.month, value.day)
+    m = _DATE.match(str(value).strip())
+    if not m:
+        raise ValueError(f"{value!r} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
+    y, mo, d = (int(g) if g else None for g in m.groups())
+    try:
+        date(y, mo or 1, d or 1)
+    except ValueError as e:
+        raise ValueError(f"{value!r} is not a real date ({e})") from None
+    return PartialDate(y, mo, d)
+
+
+def _full_date(value: object) -> date:
+    pd = _partial_date(value)
+    if pd.precision != "day":
+        raise ValueError(f"{value!r} must be a full date, YYYY-MM-DD")
+    return pd.start
+
+
+FuzzyDate = Annotated[PartialDate, BeforeValidator(_partial_date)]
+Day = Annotated[date, BeforeValidator(_full_date)]
+
+
+def _citation(value: object) -> object:
+    # A citation may be written as just the source id.
+    return {"source": value} if isinstance(value, str) else value
+
+
+class Citation(Strict):
+    source: Id
+    locator: Text | None = None  # page, paragraph or section within the source
+
+
+Cite = Annotated[Citation, BeforeValidator(_citation)]
+Sources = list[Cite]
+
+AUDIENCE_ALL = "all"
+
+
+# ---- pack.yaml -----------------------------------------------------------------
+
+class Contact(Strict):
+    id: Id
+    name: Line
+    role: Line
+    email: Email
+    phone: Line | None = None
+
+
+class Pack(Strict):
+    title: Line
+    short_title: Line | None = None  # names the output files (e.g. "US–China STA"); default: the title
+    subtitle: Line | None = None
+    topic: Text
+    as_of: Day
+    edition: Annotated[int, Field(ge=1)]
+    organisation: Line
+    author: Line | None = None
+    keywords: list[Line] = []
+    contacts: list[Contact] = []
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] = "en"
+    embargo: AwareDatetime | None = None
+    handling: Line | None = None
+
+
+# ---- sources.yaml --------------------------------------------------------------
+
+class Source(Strict):
+    id: Id
+    title: Line
+    author: Line | None = None
+    publisher: Line | None = None
+    date: FuzzyDate | None = None
+    undated: Text | None = None  # why there is no date; required when date is absent
+    kind: Literal["report", "opinion", "news", "official", "analysis", "testimony", "dataset"]
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    file: Text | None = None  # a local copy, relative to the pack directory
+
+
+class SourcesFile(Strict):
+    sources: list[Source]
+
+
+# ---- assessments.yaml ----------------------------------------------------------
+
+Confidence = Literal["high", "moderate", "low"]
+Priority = Annotated[int, Field(ge=1, le=5)]  # 1 = most important
+
+
+class Assessment(Strict):
+    id: Id
+    headline: Line
+    body: Text
+    confidence: Confidence
+    audiences: list[Text] = [AUDIENCE_ALL]
+    priority: Priority = 3
+    sources: Sources
+
+
+class AssessmentsFile(Strict):
+    assessments: list[Assessment]
+
+
+# ---- stakeholders.yaml ---------------------------------------------------------
+
+StakeholderKind = Literal[
+    "executive", "legislature", "foreign government", "university", "research community",
+    "think tank", "media", "industry", "civil society", "diaspora", "international organisation",
+]
+Stance = Literal["support", "oppose", "conditional", "mixed"]
+
+
+class Quote(Strict):
+    text: Text  # the exact words, without surrounding quotation marks
+    speaker: Line
+    source: Cite
+
+
+class Stakeholder(Strict):
+    id: Id
+    name: Line
+    kind: StakeholderKind
+    country: Line
+    stance: Stance
+    position: Text
+    interests: list[Text] = []
+    quote: Quote | None = None
+    audiences: list[Text] = [AUDIENCE_ALL]
+    priority: Priority = 3
+    sources: Sources
+
+
+class StakeholdersFile(Strict):
+    stakeholders: list[Stakeholder]
+
+
+# ---- versions.yaml (versions of an agreement) ----------------------------------
+
+Area = Literal[
+    "scope", "exclusions", "intellectual property", "data", "security", "researcher safety",
+    "dispute resolution", "governance", "term",
+]
+AREAS: tuple[str, ...] = Area.__args__  # display order
+Effect = Literal["narrows", "broadens", "strengthens", "weakens", "clarifies"]
+
+
+class Provision(Strict):
+    key: Id  # stable across versions: the same key means the same provision
+    area: Area
+    text: Text
+    effect: Effect | None = None  # how this version's text changes the one it replaces
+    replaces: list[Id] = []  # keys in the previous version this one renames or splits
+    sources: Sources
+
+
+class Version(Strict):
+    id: Id
+    label: Line
+    kind: Literal["original", "amendment", "extension", "renewal"]
+    signed: FuzzyDate | None = None
+    effective: FuzzyDate | None = None
+    expires: FuzzyDate | None = None
+    status: Literal["in force", "expired", "superseded", "lapsed", "pending"]
+    summary: Text | None = None
+    inherits: Id | None = None  # an extension carries another version's provisions unchanged
+    not_stated: list[Area] = []  # areas the sources do not describe for this version
+    provisions: list[Provision] = []
+    sources: Sources
+
+
+class VersionsFile(Strict):
+    agreement: Line  # the name of the agreement the versions belong to
+    versions: list[Version]
+
+
+# ---- timeline.yaml -------------------------------------------------------------
+
+class TimelineEvent(Strict):
+    id: Id
+    date: FuzzyDate
+    title: Line
+    description: Text | None = None
+    kind: Literal["signing", "amendment", "extension", "lapse", "renewal", "expiry", "political", "other"] = "other"
+    audiences: list[Text] = [AUDIENCE_ALL]
+    sources: Sources
+
+
+class TimelineFile(Strict):
+    events: list[TimelineEvent]
+
+
+# ---- figures.yaml --------------------------------------------------------------
+
+class Figure(Strict):
+    id: Id
+    quantity: Id  # what is measured; figures sharing it are compared for conflicts
+    label: Text  # what the number measures, in words
+    value: float
+    qualifier: Literal["exactly", "about", "nearly", "over", "under", "at least", "up to"] = "exactly"
+    unit: Line | None = None
+    as_of: FuzzyDate | None = None
+    audiences: list[Text] = [AUDIENCE_ALL]
+    sources: Sources
+
+
+class FiguresFile(Strict):
+    figures: list[Figure]
+
+
+# ---- recommendations.yaml, questions.yaml, glossary.yaml -----------------------
+
+class Recommendation(Strict):
+    id: Id
+    audience: Text
+    text: Text
+    rationale: Text | None = None
+    priority: Priority = 3
+    sources: Sources = []
+
+
+class RecommendationsFile(Strict):
+    recommendations: list[Recommendation]
+
+
+class Question(Strict):
+    id: Id
+    question: Line
+    answer: Text
+    audiences: list[Text] = [AUDIENCE_ALL]
+    sources: Sources
+
+
+class QuestionsFile(Strict):
+    questions: list[Question]
+
+
+class Term(Strict):
+    term: Line
+    definition: Text
+    sources: Sources = []
+
+
+class GlossaryFile(Strict):
+    terms: list[Term]
+
+
+# ---- audiences/<name>.yaml -----------------------------------------------------
+
+class BottomLine(Strict):
+    text: Text
+    sources: Sources = []
+
+
+class Section(Strict):
+    kind: Text  # a kind from the section registry (brief.edition.sections); checked with its line
+    title: Line | None = None
+    intro: Text | None = None
+    max: Annotated[int, Field(ge=1)] | None = None
+    max_priority: Priority | None = None  # keep items of this priority or more important
+    areas: list[Area] = []  # for changes/provisions: which areas to show (all when empty)
+    mode: Literal["summary", "table", "list"] | None = None  # for changes
+
+
+def _section(value: object) -> object:
+    return {"kind": value} if isinstance(value, str) else value
+
+
+RESERVED_AUDIENCES = ("dist",)  # build/dist/ holds published releases
+
+
+class Audience(Strict):
+    name: Id
+    title: Text  # the edition's title line, e.g. "Congressional brief"
+    template: Text  # template file name under templates/
+    page_budget: Annotated[int, Field(ge=1)]
+    sections: list[Annotated[Section, BeforeValidator(_section)]]
+    bottom_line: BottomLine | None = None
+    call_to_action: Text | None = None
+    contact: Id | None = None  # a contact id from pack.yaml
+    compare: tuple[Id, Id] | None = None  # versions for the "changes" section; default the last two
+
+
+# ---- distribution.yaml ---------------------------------------------------------
+
+class Recipient(Strict):
+    name: Line
+    email: Email
+    office: Line | None = None
+
+
+class DistributionFile(Strict):
+    lists: dict[Id, list[Recipient]]  # audience name -> recipients
+
+
+# Files of a pack, in load order: (file name under content/, model, required).
+FILES: tuple[tuple[str, type[Strict], bool], ...] = (
+    ("pack.yaml", Pack, True),
+    ("sources.yaml", SourcesFile, True),
+    ("assessments.yaml", AssessmentsFile, False),
+    ("stakeholders.yaml", StakeholdersFile, False),
+    ("versions.yaml", VersionsFile, False),
+    ("timeline.yaml", TimelineFile, False),
+    ("figures.yaml", FiguresFile, False),
+    ("recommendations.yaml", RecommendationsFile, False),
+    ("questions.yaml", QuestionsFile, False),
+    ("glossary.yaml", GlossaryFile, False),
+    ("distribution.yaml", DistributionFile, False),
+)
+
+Sourced = Union[Assessment, Stakeholder, Provision, Version, TimelineEvent, Figure, Recommendation, Question, Term]

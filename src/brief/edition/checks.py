@@ -1,0 +1,49 @@
+"""Check audience profiles against the section registry, and load a pack with every rule applied."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from brief.content import model as m
+from brief.content.load import Content, load_pack as load_content
+from brief.content.yamlload import Document
+from brief.edition.sections import OPTIONS, SECTIONS, SectionKind, honouring
+from brief.errors import Problem
+
+
+def load_pack(root: Path) -> Content:
+    """Load and validate the pack at root, its profiles' sections included; raise ContentError listing every problem."""
+    return load_content(root, rules=(check_profiles,))
+
+
+def check_profiles(c: Content, docs: dict[str, Document]) -> tuple[list[Problem], list[Problem]]:
+    """Return (problems, warnings) in the profiles' section lists."""
+    errors: list[Problem] = []
+    versions = len(c.versions.versions) if c.versions else 0
+    for name, profile in c.audiences.items():
+        doc = docs[f"content/audiences/{name}.yaml"]
+        for i, section in enumerate(profile.sections):
+            errors += _section_problems(doc, i, section, profile, versions)
+    return errors, []
+
+
+def _section_problems(doc: Document, i: int, section: m.Section, profile: m.Audience, versions: int) -> list[Problem]:
+    kind = SECTIONS.get(section.kind)
+    if kind is None:
+        return [doc.problem(("sections", i), f"unknown section '{section.kind}'; known sections: {', '.join(SECTIONS)}")]
+    found = [doc.problem(("sections", i, option), f"'{option}' has no effect on a '{kind.name}' section; "
+                         f"it applies to: {', '.join(honouring(option))}", key=True)
+             for option in OPTIONS if getattr(section, option) not in (None, []) and option not in kind.options]
+    found += _version_problems(doc, i, kind, versions)
+    if kind.name == "bottom_line" and profile.bottom_line is None:
+        found.append(doc.problem(("sections", i), "the profile lists a 'bottom_line' section but has no "
+                                 "'bottom_line:' text; add one (text and sources)"))
+    return found
+
+
+def _version_problems(doc: Document, i: int, kind: SectionKind, versions: int) -> list[Problem]:
+    if kind.versions and not versions:
+        return [doc.problem(("sections", i), f"section '{kind.name}' needs content/versions.yaml, which this pack lacks")]
+    if kind.versions == 2 and versions < 2:
+        return [doc.problem(("sections", i), f"a '{kind.name}' section compares two versions, but "
+                            "content/versions.yaml has only one; add the earlier version or drop the section")]
+    return []

@@ -1,0 +1,165 @@
+"""Choose and order what each section kind shows for one audience (the selectors the registry names)."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from markupsafe import Markup
+
+from brief.compare.engine import Comparison, Row, compare
+from brief.content import model as m
+from brief.content.lineage import current_version, resolved_provisions
+from brief.content.load import Content
+from brief.edition.graphics import Marker, comparison_svg, spans_of, timeline_svg
+from brief.edition.views import Changes, ChangeRow, Citer, Entry, FigureGroup
+
+Selected = tuple[list, Any]  # (entries, kind-specific data)
+
+# Areas a "summary" of changes always shows row by row: the ones readers weigh for security.
+SECURITY_AREAS = ("exclusions", "intellectual property", "data", "security", "researcher safety")
+
+
+def _for(audience: m.Audience, items: Iterable) -> list:
+    return [x for x in items if m.AUDIENCE_ALL in x.audiences or audience.name in x.audiences]
+
+
+def _ranked(items: list, spec: m.Section) -> list:
+    if spec.max_priority is not None:
+        items = [x for x in items if x.priority <= spec.max_priority]
+    items = sorted(items, key=lambda x: x.priority)  # stable: file order within a priority
+    return items[: spec.max] if spec.max else items
+
+
+def assessments(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
+    """Select the assessments section's content."""
+    return [Entry(x, cite(x.sources)) for x in _ranked(_for(a, c.assessments), spec)], None
+
+
+def stakeholders(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
+    """Select the stakeholders section's content."""
+    out = []
+    for x in _ranked(_for(a, c.stakeholders), spec):
+        refs = cite(x.sources)
+        out.append(Entry(x, refs, cite([x.quote.source]) if x.quote else ()))
+    return out, None
+
+
+def recommendations(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
+    """Select the recommendations section's content."""
+    mine = [x for x in c.recommendations if x.audience == a.name]
+    return [Entry(x, cite(x.sources)) for x in _ranked(mine, spec)], None
+
+
+def questions(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
+    """Select the questions section's content."""
+    items = _for(a, c.questions)[: spec.max]
+    return [Entry(x, cite(x.sources)) for x in items], None
+
+
+def glossary(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
+    """Select the glossary section's content."""
+    items = sorted(c.terms, key=lambda t: t.term.casefold())[: spec.max]
+    return [Entry(x, cite(x.sources)) for x in items], None
+
+
+def figures(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
+    """Select the figures section's content."""
+    groups: dict[str, list[m.Figure]] = {}
+    for f in _for(a, c.figures):
+        groups.setdefault(f.quantity, []).append(f)
+    chosen = list(groups.items())[: spec.max]
+    out = []
+    for quantity, figures in chosen:
+        group = FigureGroup(quantity, tuple(Entry(f, cite(f.sources)) for f in figures))
+        if group.conflicting:
+            # Seeing the two numbers side by side, each with who gives it, is the point of the chart.
+            bars = [(_worded(f), f.value, _who(c, f)) for f in figures]
+            chart = comparison_svg(f"fig-{quantity}", f"{figures[0].label}: the sources disagree", bars)
+            group = FigureGroup(quantity, group.entries, chart)
+        out.append(group)
+    return out, None
+
+
+def _worded(f: m.Figure) -> str:
+    return ("" if f.qualifier == "exactly" else f.qualifier + " ") + f"{f.value:,g}"
+
+
+def _who(c: Content, f: m.Figure) -> str:
+    """Name who gives a figure briefly: the author's name, else the publisher, else 'unsigned source'."""
+    names = []
+    for cite in f.sources:
+        s = c.sources[cite.source]
+        name = (s.author or "").split(" (")[0] or s.publisher or "unsigned source"
+        names.append(f"{name}{f', {s.date.year}' if s.date else ''}")
+    return "; ".join(names)
+
+
+def contacts(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
+    """Select the contacts section's content."""
+    # The profile's own contact first: it is the person this audience should call.
+    ordered = sorted(c.pack.contacts, key=lambda x: x.id != a.contact)
+    return [Entry(x) for x in ordered[: spec.max]], None
+
+
+
+
+def _provisions_by_area(c: Content, cite: Citer, areas: Iterable[str]):
+    version = current_version(c.versions)
+    provisions = resolved_provisions(list(c.versions.versions), version)
+    wanted = [x for x in m.AREAS if x in set(areas)]
+    groups = []
+    for area in wanted:
+        entries = tuple(Entry(p, cite(p.sources)) for p in provisions if p.area == area)
+        if entries:
+            groups.append((area, entries))
+    return groups, version
+
+
+def scope(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
+    """Select the scope section's content."""
+    return _provisions_by_area(c, cite, ("scope", "exclusions"))
+
+
+def provisions(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
+    """Select the provisions section's content."""
+    return _provisions_by_area(c, cite, spec.areas or m.AREAS)
+
+
+def changes(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
+    """Select the changes section's content."""
+    from_id, to_id = a.compare or (None, None)
+    comparison: Comparison = compare(c.versions, from_id, to_id)
+    mode = spec.mode or "table"
+    areas = list(spec.areas)
+    shown = []
+    for area, rows in comparison.by_area(areas):
+        keep = [r for r in rows if r.change != "unchanged"]
+        if mode == "summary":
+            keep = [r for r in keep if r.area in SECURITY_AREAS]
+        if keep:
+            shown.append((area, tuple(_change_row(r, cite, from_first=mode == "table") for r in keep)))
+    unchanged = sum(1 for _, rows in comparison.by_area(areas) for r in rows if r.change == "unchanged")
+    data = Changes(mode, comparison.from_version.label, comparison.to_version.label,
+                   comparison.summary(areas), tuple(shown), unchanged)
+    return [], data
+
+
+def _change_row(r: Row, cite: Citer, from_first: bool) -> ChangeRow:
+    # Number in reading order: a table shows FROM before TO; a list says what is new first.
+    if from_first:
+        from_refs = cite(r.from_sources)
+        return ChangeRow(r, from_refs, cite(r.to_sources))
+    to_refs = cite(r.to_sources)
+    return ChangeRow(r, cite(r.from_sources), to_refs)
+
+
+def timeline(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
+    """Select the timeline section's content."""
+    events = sorted(_for(a, c.events), key=lambda e: e.date.start)
+    if spec.max:
+        events = events[-spec.max:]  # the most recent matter most to a reader today
+    entries = [Entry(e, cite(e.sources)) for e in events]
+    markers = [Marker(i, e.date, e.title, e.kind) for i, e in enumerate(events, 1)]
+    versions = list(c.versions.versions) if c.versions else []
+    agreement = c.versions.agreement if c.versions else c.pack.title
+    svg: Markup = timeline_svg(agreement, markers, spans_of(versions, c.pack.as_of), c.pack.as_of)
+    return entries, svg

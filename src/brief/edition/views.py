@@ -1,0 +1,119 @@
+"""What templates see: an edition, its sections and entries, and the numbered citations."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from markupsafe import Markup
+
+from brief.compare.engine import Row
+from brief.content import model as m
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One numbered citation of a source, as it appears in the text."""
+
+    number: int
+    locator: str | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An item of content with its numbered citations (and its quote's, for stakeholders)."""
+
+    item: Any
+    refs: tuple[Ref, ...] = ()
+    quote_refs: tuple[Ref, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    """A cited source in the edition's numbered list, with every locator cited."""
+
+    number: int
+    source: m.Source
+    locators: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FigureGroup:
+    """Figures measuring one quantity; conflicting when their values differ."""
+
+    quantity: str
+    entries: tuple[Entry, ...]
+    chart: Markup | None = None  # drawn only where the figures disagree
+
+    @property
+    def conflicting(self) -> bool:
+        return len({(e.item.value, e.item.qualifier) for e in self.entries}) > 1
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """A compared provision with the citations of both sides."""
+
+    row: Row
+    from_refs: tuple[Ref, ...]
+    to_refs: tuple[Ref, ...]
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a changes section shows: the versions, a summary line and rows by area."""
+
+    mode: str
+    from_label: str
+    to_label: str
+    summary: str
+    areas: tuple[tuple[str, tuple[ChangeRow, ...]], ...]
+    unchanged: int
+
+
+@dataclass(frozen=True)
+class TailoredSection:
+    """One section of an edition: its heading and what it shows."""
+
+    kind: str
+    title: str
+    template: str
+    intro: str | None = None
+    entries: tuple = ()
+    data: Any = None  # kind-specific: Changes, the scope's version, the timeline SVG
+
+
+@dataclass(frozen=True)
+class Edition:
+    """Everything a template needs for one audience, in reading order."""
+
+    audience: m.Audience
+    pack: m.Pack
+    slug: str
+    bottom_line: Entry | None
+    contact: m.Contact | None
+    sections: tuple[TailoredSection, ...]
+    sources: tuple[SourceEntry, ...] = field(default=())
+
+
+class Citer:
+    """Number sources in order of first citation, collecting locators."""
+
+    def __init__(self, sources: dict[str, m.Source]):
+        self._sources = sources
+        self._numbers: dict[str, int] = {}
+        self._locators: dict[str, list[str]] = defaultdict(list)
+
+    def __call__(self, cites: Iterable[m.Citation]) -> tuple[Ref, ...]:
+        refs: list[Ref] = []
+        for c in cites:
+            n = self._numbers.setdefault(c.source, len(self._numbers) + 1)
+            if c.locator and c.locator not in self._locators[c.source]:
+                self._locators[c.source].append(c.locator)
+            if all(r.number != n for r in refs):
+                refs.append(Ref(n, c.locator))
+        return tuple(sorted(refs, key=lambda r: r.number))  # [1, 3], not [3, 1]
+
+    def entries(self) -> tuple[SourceEntry, ...]:
+        return tuple(SourceEntry(n, self._sources[sid], tuple(self._locators[sid]))
+                     for sid, n in self._numbers.items())

@@ -1,0 +1,84 @@
+"""Print editions to PDF in a pool of worker processes that die with their parent."""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import multiprocessing
+import os
+import signal
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
+
+from brief.errors import BuildError
+
+if TYPE_CHECKING:
+    from brief.edition.render import Page
+
+_PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+
+
+@dataclass(frozen=True)
+class Printed:
+    """An edition printed by a worker."""
+
+    pdf: bytes
+    pages: int
+    warnings: tuple[str, ...]
+    missing: tuple[str, ...] = ()  # headings and table rows of the HTML that the PDF lacks
+
+
+@contextmanager
+def printers(n: int) -> Iterator[ProcessPoolExecutor]:
+    """Yield a pool of n PDF workers that import WeasyPrint before the first job arrives."""
+    # Fork: workers start in milliseconds and do not re-run the caller's __main__. Fork rules
+    # out max_tasks_per_child, but the pool lives for one build: its workers never grow old.
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(max(n, 1), mp_context=context, initializer=_start_worker, initargs=(os.getpid(),))
+    try:
+        pool.submit(int)  # fork the workers now: they import WeasyPrint while this process renders HTML
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_worker(parent: int) -> None:
+    """Tie the worker's life to its parent's, then import WeasyPrint."""
+    _die_with_parent(parent)
+    import brief.output.pdf  # noqa: F401  (the import is the point: it takes most of a second)
+
+
+def _die_with_parent(parent: int) -> None:
+    # A scheduler that kills only the main process (SIGTERM or SIGKILL) must not leave ~90 MB
+    # workers behind: the kernel sends SIGKILL to this worker when its parent dies.
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is not None:
+        libc = ctypes.CDLL(libc_name, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def print_one(page: "Page") -> Printed:
+    """Print one page in a worker (imported there, so the main process never loads WeasyPrint)."""
+    from brief.output.pdf import render_pdf
+
+    result = render_pdf(page)
+    return Printed(result.pdf, result.pages, result.warnings, result.missing)
+
+
+def print_pdfs(pool: ProcessPoolExecutor, pages: list["Page"]) -> tuple[dict[str, Printed], list[str]]:
+    """Print every page in the pool, longest first; return results by audience and error messages."""
+    futures: list[tuple[str, Future]] = [
+        (page.audience, pool.submit(print_one, page)) for page in sorted(pages, key=lambda p: -len(p.html))
+    ]
+    results, failures = {}, []
+    for audience, future in futures:
+        try:
+            results[audience] = future.result()
+        except BuildError as e:
+            failures.append(e.message)
+        except Exception as e:  # a crash in a worker is a failed edition, never a traceback
+            failures.append(f"{audience}: printing the PDF failed: {type(e).__name__}: {e}")
+    return results, failures

@@ -1,0 +1,261 @@
+"""Distribution by email: each recipient gets their audience's PDF, once.
+
+Every message is recorded in build/sent.json (brief.publish.transport.SendLog), written
+atomically:
+
+* before sending, as "pending"; after the server accepts it, as "sent" with its
+  Message-ID; if sending fails before the message was handed over, the pending
+  entry is removed.
+* A re-run sends only what the log does not show as sent, and never sends a
+  PDF (by sha256) twice to one address, whatever the release is called.
+* A "pending" entry that survives means the message may or may not have gone:
+  the run was killed while sending it, or the connection was lost after DATA
+  began. It is not resent; brief warns until someone checks and removes it.
+
+Each PDF is read once and checked against the release's manifest before it is
+sent; an altered or missing file is never sent. One recipient's failure (a
+refusal, a value that cannot go in a message) is reported and the others are
+still sent; the run then exits 7.
+"""
+from __future__ import annotations
+
+import smtplib
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+from brief.publish.compose import Delivery, build_message, header_problems, load_document, message_bytes, place
+from brief.errors import ContentError, SendError
+from brief.publish.publishers import PublishContext, PublishEvent, Publisher
+from brief.publish.release import Release, verified_bytes
+from brief.publish.transport import SENT_LOG, SendLog, SmtpConfig, Uncertain, close, open_session, text, transmit
+
+RETRY_DELAYS = (2.0, 8.0)  # seconds before the 2nd and 3rd try: 3 tries in all
+
+
+class EmailPublisher(Publisher):
+    """Send each audience's PDF to its distribution list over SMTP."""
+
+    name = "email"
+
+    def __init__(self, *, release_dir: Path, build_dir: Path, distribution: Any, dist_path: Path | None = None,
+                 handling: str | None = None, env: Mapping[str, str] | None = None,
+                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 smtp_factory: Callable[..., smtplib.SMTP] = smtplib.SMTP,
+                 sleep: Callable[[float], None] = time.sleep, retry_delays: Sequence[float] = RETRY_DELAYS,
+                 timeout: float = 30.0):
+        self.release_dir = release_dir
+        self.build_dir = build_dir
+        self.distribution = distribution
+        self.dist_path = dist_path
+        self.handling = handling
+        self.env = env
+        self.now = now
+        self.smtp_factory = smtp_factory
+        self.sleep = sleep
+        self.retry_delays = tuple(retry_delays)
+        self.timeout = timeout
+        self.config: SmtpConfig | None = None
+        self._doc: Any = None  # content/distribution.yaml as a Document, for file:line in reports
+        self._doc_read = False
+
+    @classmethod
+    def from_context(cls, context: PublishContext, **options: Any) -> "EmailPublisher":
+        """Make the publisher from what every publisher is given, plus options for tests and tuning."""
+        content = context.content
+        options.setdefault("env", context.env)
+        options.setdefault("now", context.now)
+        return cls(release_dir=context.release_dir, build_dir=context.build_dir, distribution=content.distribution,
+                   dist_path=content.files.get("content/distribution.yaml"), handling=content.pack.handling,
+                   **options)
+
+    def preflight(self, release: Release) -> Iterator[PublishEvent]:
+        """Say what will not be sent because the pack does not ask for it."""
+        if self.distribution is None:
+            yield PublishEvent("warning", "no content/distribution.yaml; nothing to send")
+            return
+        for audience in release.audiences():
+            if not self.distribution.lists.get(audience):
+                yield PublishEvent("skip", f"no distribution list for '{audience}' in content/distribution.yaml")
+
+    @property
+    def log_path(self) -> Path:
+        return self.build_dir / SENT_LOG
+
+    def check(self, release: Release) -> None:
+        if self.distribution is None:
+            return  # nothing to send, so no SMTP settings needed
+        self.config = SmtpConfig.from_env(self.env)
+        problems = header_problems(self.dist_path, self.distribution, release, release.audiences())
+        if problems:
+            raise ContentError(problems, summary=f"{len(problems)} header value{'s' if len(problems) != 1 else ''} "
+                                                 f"refused; nothing was sent")
+        SendLog.load(self.log_path)  # a damaged log stops us before anything else happens
+
+    def deliveries(self, release: Release) -> list[Delivery]:
+        out: list[Delivery] = []
+        seen: set[tuple[str, str]] = set()
+        for audience in release.audiences():
+            pdf = release.pdf(audience)
+            if pdf is None:
+                continue
+            for i, r in enumerate(self.distribution.lists.get(audience, []) if self.distribution else []):
+                key = (pdf.sha256, r.email.lower())
+                if key in seen:  # the same address twice in one list gets one message
+                    continue
+                seen.add(key)
+                out.append(Delivery(audience, release.name, pdf, r.name, r.email, r.office, i))
+        return out
+
+    def publish(self, release: Release, dry_run: bool = False) -> Iterator[PublishEvent]:
+        if self.distribution is None:
+            return
+        if self.config is None:
+            self.check(release)
+        config = self.config
+        log = SendLog.load(self.log_path)
+        todo: list[Delivery] = []
+        for d in self.deliveries(release):
+            status = log.status(d.file.sha256, d.email)
+            if status == "sent":
+                yield PublishEvent("skip", f"already sent {d.file.file} to {d.to}", {"email": d.email, "file": d.file.file})
+            elif status == "pending":
+                yield PublishEvent("uncertain", f"{d.file.file} to {d.to} may or may not have been delivered (a run was "
+                            f"stopped or lost the connection while sending it); not resending. Check with the "
+                            f"recipient, then remove the \"pending\" entry from {self.log_path} to send it again",
+                            {"email": d.email, "file": d.file.file})
+            else:
+                todo.append(d)
+        if not todo:
+            return
+        if dry_run:
+            for d in todo:
+                yield PublishEvent("send", f"would send {d.file.file} to {d.to} ({d.audience}) via {config.server}",
+                            {"email": d.email, "file": d.file.file, "audience": d.audience, "dry_run": True})
+            return
+
+        failed: list[str] = []
+        uncertain: list[str] = []
+        pdfs: dict[str, bytes] = {}
+        for audience in sorted({d.audience for d in todo}):  # read and check each PDF once; send those bytes
+            pdf = release.pdf(audience)
+            try:
+                pdfs[audience] = verified_bytes(self.release_dir, pdf)
+            except ValueError as e:
+                for d in (d for d in todo if d.audience == audience):
+                    failed.append(f"{d.to}: not sent, {e}")
+                    yield PublishEvent("failed", f"not sending {d.file.file} to {d.to}: in {self.release_dir}, {e}; "
+                                f"brief never sends a file that differs from its release",
+                                {"email": d.email, "file": d.file.file})
+        smtp = None
+        try:
+            for d in (d for d in todo if d.audience in pdfs):
+                smtp = yield from self._deliver(smtp, config, release, d, pdfs[d.audience], log, failed, uncertain)
+        finally:
+            close(smtp)
+        parts = []
+        if failed:
+            parts.append(f"{len(failed)} message{'s' if len(failed) != 1 else ''} not delivered:\n  "
+                         + "\n  ".join(failed))
+        if uncertain:
+            parts.append(f"{len(uncertain)} message{'s' if len(uncertain) != 1 else ''} may or may not have been "
+                         f"delivered (left \"pending\" in {log.path}, never resent):\n  " + "\n  ".join(uncertain))
+        if parts:
+            raise SendError("\n".join(parts) + f"\n{_tally(log, release)}; the others were sent")
+
+    def _place(self, d: Delivery) -> str:
+        """Where the recipient's entry is in content/distribution.yaml (file:line), read only when needed."""
+        if not self._doc_read:
+            self._doc, self._doc_read = load_document(self.dist_path), True
+        return place(self._doc, d)
+
+    def _unsendable(self, d: Delivery, why: Exception, failed: list[str]) -> Iterator[PublishEvent]:
+        failed.append(f"{self._place(d)}: {d.to}: cannot be sent ({why})")
+        yield PublishEvent("failed", f"cannot send {d.file.file} to {d.to} ({self._place(d)}): {why}",
+                    {"email": d.email, "file": d.file.file})
+
+    def _deliver(self, smtp: Any, config: SmtpConfig, release: Release, d: Delivery, data: bytes, log: SendLog,
+                 failed: list[str], uncertain: list[str]) -> Iterator[PublishEvent]:
+        """Send one message, retrying what may be retried; return the SMTP session for the next one (or None)."""
+        entry = d.log_entry()
+        for attempt in range(len(self.retry_delays) + 1):
+            try:
+                msg = build_message(config.sender, release, d, data, self.now(), self.handling)
+                raw = message_bytes(msg)
+            except ValueError as e:  # a name or address that cannot go in a message (UnicodeEncodeError too)
+                yield from self._unsendable(d, e, failed)
+                return smtp
+            if smtp is None:
+                smtp = yield from self._connect(config, log, release)
+            log.mark_pending(entry)
+            try:
+                transmit(smtp, config.envelope_from, d.email, raw)
+            except Uncertain as e:  # the server may have the message: never send it again by itself
+                uncertain.append(f"{d.to}: {d.file.file}")
+                yield PublishEvent("uncertain", f"lost the connection to {config.server} after handing over "
+                            f"{d.file.file} for {d.to} ({e}); it may or may not have been delivered, so it is "
+                            f"not resent. Check with the recipient, then remove the \"pending\" entry from "
+                            f"{log.path} to send it again", {"email": d.email, "file": d.file.file})
+                close(smtp)
+                return None
+            except smtplib.SMTPRecipientsRefused as e:
+                log.drop_pending(entry)
+                code, reply = next(iter(e.recipients.values()), (0, b""))
+                failed.append(f"{d.to}: refused by {config.server} ({code} {text(reply)})")
+                yield PublishEvent("failed", f"{config.server} refused {d.to}: {code} {text(reply)}",
+                            {"email": d.email, "file": d.file.file})
+                return smtp
+            except smtplib.SMTPResponseException as e:
+                log.drop_pending(entry)
+                if e.smtp_code >= 500 or attempt == len(self.retry_delays):
+                    failed.append(f"{d.to}: {config.server} answered {e.smtp_code} {text(e.smtp_error)}")
+                    yield PublishEvent("failed", f"{config.server} did not accept {d.file.file} for {d.to}: "
+                                f"{e.smtp_code} {text(e.smtp_error)}", {"email": d.email})
+                    return smtp
+                yield from self._pause(attempt, f"{config.server} answered {e.smtp_code} for {d.to}")
+            except ValueError as e:  # the address cannot be written in an SMTP command
+                log.drop_pending(entry)
+                yield from self._unsendable(d, e, failed)
+                return smtp
+            except (smtplib.SMTPServerDisconnected, OSError) as e:  # before DATA: nothing was handed over
+                log.drop_pending(entry)
+                close(smtp)
+                smtp = None
+                if attempt == len(self.retry_delays):
+                    raise SendError(f"lost the connection to {config.server} while sending to {d.to} "
+                                    f"({e}); {_tally(log, release)}. Run brief publish --send again to "
+                                    f"send the rest") from None
+                yield from self._pause(attempt, f"lost the connection to {config.server} ({e})")
+            else:
+                log.mark_sent(entry, msg["Message-ID"], self.now())
+                yield PublishEvent("sent", f"sent {d.file.file} to {d.to}",
+                            {"email": d.email, "file": d.file.file, "audience": d.audience,
+                             "message_id": msg["Message-ID"]})
+                return smtp
+        return smtp  # pragma: no cover (every attempt returns or retries)
+
+    def _pause(self, attempt: int, why: str) -> Iterator[PublishEvent]:
+        delay = self.retry_delays[attempt]
+        yield PublishEvent("retry", f"{why}; trying again in {delay:g} s")
+        self.sleep(delay)
+
+    def _connect(self, config: SmtpConfig, log: SendLog, release: Release) -> Iterator[PublishEvent]:
+        """Open an SMTP session; retry with backoff; raise SendError at the end."""
+        last: Exception | None = None
+        tries = len(self.retry_delays) + 1
+        for attempt in range(tries):
+            if attempt:
+                yield from self._pause(attempt - 1, f"cannot reach {config.server} ({last})")
+            try:
+                return open_session(config, self.smtp_factory, self.timeout)
+            except (smtplib.SMTPException, OSError) as e:
+                last = e
+        raise SendError(f"cannot reach the SMTP server {config.server} after {tries} tries ({last}); "
+                        f"{_tally(log, release)}. Check BRIEF_SMTP_HOST/BRIEF_SMTP_PORT and the network, "
+                        f"then run brief publish --send again to send the rest")
+
+
+def _tally(log: SendLog, release: Release) -> str:
+    n = sum(1 for e in log.entries if e.get("status") == "sent" and e.get("release") == release.name)
+    return f"{n} message{'s' if n != 1 else ''} of release {release.name} recorded as sent in {log.path}"
