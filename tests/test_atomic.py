@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from brief.errors import BuildError
 from brief.output import atomic
 from brief.output.atomic import cleanup_leftovers, write_bytes_atomic, write_text_atomic
-from brief.errors import BuildError
 
 OLD = b"%PDF-1.7 the edition readers have now\n"
 

@@ -5,10 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from brief.compare.engine import Segment, compare, redline, version_warnings
-from brief.compare.engine import UnknownVersion
-from brief.edition.checks import load_pack
+from brief.compare.engine import Segment, UnknownVersion, compare, redline, version_warnings
 from brief.content.model import AREAS, VersionsFile
+from brief.edition.checks import load_pack
 
 FIXTURES = Path(__file__).parent / "fixtures" / "versions"
 
@@ -285,7 +284,8 @@ def test_change_without_effect_counts_as_changed():
 def test_fixture_summary(renewal):
     assert compare(renewal).summary() == (
         "1 provision added (the sources do not describe this area for the 2015 extension), 2 narrowed, "
-        "2 strengthened, 1 clarified, 2 removed (1 in an area the sources do not describe for the 2020 renewal); 2 unchanged")
+        "2 strengthened, 1 clarified, 2 removed (1 in an area the sources do not describe for the 2020 renewal); "
+        "2 unchanged")
 
 
 def test_unknown_area_filter_is_an_error(renewal):

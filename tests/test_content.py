@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from brief.cli import main
-from brief.errors import ContentError
 from brief.edition.checks import load_pack
+from brief.errors import ContentError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINIMAL = FIXTURES / "minimal"
@@ -27,7 +27,8 @@ BAD = {
     "python_tag": "content/assessments.yaml:3:15: assessments[0].headline: tag '!!python/object/apply:os.system' "
                   "is not allowed",
     "wrong_type": "content/pack.yaml:4:10: edition: 'first' is not a whole number",
-    "unknown_enum": "content/assessments.yaml:5:17: assessments[0].confidence: 'certain' is not one of high, moderate, low",
+    "unknown_enum": "content/assessments.yaml:5:17: assessments[0].confidence: 'certain' is not one of high, "
+                    "moderate, low",
     "missing_field": "content/assessments.yaml:2:5: assessments[0].body: required field 'body' is missing; add it",
     "unknown_field": "content/assessments.yaml:6:5: assessments[0].confidance: unknown field 'confidance'",
     "unknown_source": "content/assessments.yaml:8:9: assessments[0].sources[1]: cites unknown source 'council-2026'",
@@ -153,7 +154,8 @@ def test_deep_nesting_is_a_problem_not_a_crash(tmp_path):
 def test_profile_rules(tmp_path):
     pack = overlay(tmp_path)
     profile = pack / "content/audiences/council.yaml"
-    text = profile.read_text().replace("  - kind: changes\n    mode: summary\n", "  - kind: sources\n    mode: summary\n")
+    text = profile.read_text().replace("  - kind: changes\n    mode: summary\n",
+                                       "  - kind: sources\n    mode: summary\n")
     profile.write_text(text.replace("bottom_line:\n  text: The 2025 revision keeps the compact but limits it to "
                                     "drinking water.\n  sources: [council-2025]\n", ""))
     (pack / "content/audiences/dist.yaml").write_text(profile.read_text().replace("name: council", "name: dist"))

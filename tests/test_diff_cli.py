@@ -99,7 +99,8 @@ def test_markdown_table_per_area_with_redlines():
 def test_markdown_says_not_stated_and_escapes_table_breakers(tmp_path):
     out = run("--format", "md", pack=RENEWAL).stdout
     assert "| Added (strengthens) (`screening`) | *not stated in sources* | **Each party screens" in out
-    assert "| Removed (`military`) | ~~Research with military applications is excluded.~~ | *not stated in sources* |" in out
+    assert ("| Removed (`military`) | ~~Research with military applications is excluded.~~ "
+            "| *not stated in sources* |") in out
     pack = _hostile_pack(tmp_path)
     out = run("--format", "md", pack=pack).stdout
     assert "a \\| b \\*c\\* \\<script\\>" in out

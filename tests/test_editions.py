@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from brief.output.build import BuildRequest, Written, build
-from brief.errors import ContentError
 from brief.edition.checks import load_pack
+from brief.errors import ContentError
+from brief.output.build import BuildRequest, Written, build
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = ("Brief-Inter", "Brief-Garamond")  # the @font-face families in templates/brief.css
@@ -117,7 +117,7 @@ def test_html_carries_landmarks_ordered_headings_and_an_accessible_timeline(sta)
             assert landmark in html
         levels = [int(n) for n in re.findall(r"<h([1-6])", html)]
         assert levels[0] == 1 and levels.count(1) == 1
-        assert all(b <= a + 1 for a, b in zip(levels, levels[1:])), f"{name} skips a heading level"
+        assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), f"{name} skips a heading level"
         if "s-timeline" in html:
             assert re.search(r'<svg class="timeline" role="img"[^>]*><title id="tl-title">Timeline of the ', html)
         assert "<script" not in html

@@ -257,7 +257,8 @@ def test_read_only_build_directory_fails_clearly_and_keeps_the_last_build(tmp_pa
         if not shutil.which("unshare"):
             pytest.skip("running as root without unshare(1): cannot make a read-only directory")
         run = subprocess.run(
-            ["unshare", "-m", "sh", "-c", 'mount --bind -o ro "$1" "$1" && exec "$2" -m brief build -C "$3" --all --force',
+            ["unshare", "-m", "sh", "-c",
+             'mount --bind -o ro "$1" "$1" && exec "$2" -m brief build -C "$3" --all --force',
              "sh", str(pack / "build"), sys.executable, str(pack)], capture_output=True, text=True)
         if "mount" in run.stderr:
             pytest.skip(f"cannot make a read-only mount here: {run.stderr.strip()}")
@@ -285,7 +286,8 @@ def test_renamed_edition_files_replace_the_old_ones(tmp_path):
     pack = pack_copy(tmp_path)
     assert build(pack).exit_code == 0
     path = pack / "content" / "pack.yaml"
-    path.write_text(path.read_text().replace("title: The Harbour Data Accord", "title: The Harbour Data Accord\nshort_title: HDA"))
+    path.write_text(path.read_text().replace("title: The Harbour Data Accord",
+                                             "title: The Harbour Data Accord\nshort_title: HDA"))
     assert build(pack).exit_code == 0
     assert sorted(p.name for p in (pack / "build/staff").glob("*.pdf")) == ["hda-staff.pdf"]
     assert sorted(p.name for p in (pack / "build/press").glob("*.html")) == ["hda-press.html"]

@@ -7,7 +7,7 @@ import json
 import re
 import socket
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,17 +15,17 @@ from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
 from brief.cli import main
+from brief.commands.publish import run_publish
 from brief.errors import UsageError
 from brief.publish.transport import SmtpConfig
-from brief.commands.publish import run_publish
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "publish"))
 import fakebuild  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures" / "publish"
 RELEASE = "2025-03-01-e2"
-AFTER_EMBARGO = datetime(2025, 3, 3, 14, 0, tzinfo=timezone.utc)
-BEFORE_EMBARGO = datetime(2025, 3, 3, 13, 59, tzinfo=timezone.utc)
+AFTER_EMBARGO = datetime(2025, 3, 3, 14, 0, tzinfo=UTC)
+BEFORE_EMBARGO = datetime(2025, 3, 3, 13, 59, tzinfo=UTC)
 RECIPIENTS = {"grace@council.example.org": "council", "alan@council.example.org": "council",
               "nellie@paper.example.com": "press"}
 

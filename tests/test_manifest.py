@@ -12,12 +12,18 @@ import pytest
 
 from brief import __version__
 from brief.edition.checks import load_pack
-from brief.output.settings import build_settings
-from brief.edition.render import template_dirs
+from brief.edition.render import template_dirs, template_files
 from brief.edition.sections import SECTIONS
 from brief.output.inputs import Input, content_files, edition_inputs, source_hash
-from brief.output.manifest import Manifest, edition_changes, edition_unchanged, make_edition, read_manifest, write_manifest
-from brief.edition.render import template_files
+from brief.output.manifest import (
+    Manifest,
+    edition_changes,
+    edition_unchanged,
+    make_edition,
+    read_manifest,
+    write_manifest,
+)
+from brief.output.settings import build_settings
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "publish"))
 import fakebuild  # noqa: E402

@@ -5,16 +5,16 @@ import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from brief.output import atomic as atomic_module
-from brief.publish import release as release_module
 from brief.cli import main
 from brief.commands.publish import run_publish
+from brief.output import atomic as atomic_module
+from brief.publish import release as release_module
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "publish"))
 import fakebuild  # noqa: E402
@@ -23,8 +23,8 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 RELEASE = "2025-03-01-e1"
 PDF = f"water-council-{RELEASE}.pdf"
 HTML = f"water-council-{RELEASE}.html"
-AFTER_EMBARGO = datetime(2025, 3, 3, 14, 0, tzinfo=timezone.utc)  # 09:00-05:00: the publish fixture's embargo
-BEFORE_EMBARGO = datetime(2025, 3, 3, 13, 59, tzinfo=timezone.utc)
+AFTER_EMBARGO = datetime(2025, 3, 3, 14, 0, tzinfo=UTC)  # 09:00-05:00: the publish fixture's embargo
+BEFORE_EMBARGO = datetime(2025, 3, 3, 13, 59, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -65,7 +65,8 @@ def test_publish_writes_a_verifiable_release(pack):
     built = json.loads((pack / "build" / "manifest.json").read_text())["editions"]["council"]
     pdf = next(f for f in manifest["files"] if f["file"] == PDF)
     assert pdf == {"file": PDF, "audience": "council", "title": "Council brief", "type": "application/pdf",
-                   "sha256": next(f["sha256"] for f in built["files"] if f["path"].endswith(".pdf")), "bytes": (folder / PDF).stat().st_size, "pages": 2,
+                   "sha256": next(f["sha256"] for f in built["files"] if f["path"].endswith(".pdf")),
+                   "bytes": (folder / PDF).stat().st_size, "pages": 2,
                    "source_hash": built["source_hash"]}
     assert manifest["release"] == RELEASE and manifest["edition"] == 1 and manifest["as_of"] == "2025-03-01"
     assert not [p for p in (pack / "build" / "dist").iterdir() if p.name.startswith(".")]
@@ -114,7 +115,7 @@ def test_index_lists_releases_newest_first(pack):
     order = [html.index(f'id="r-{r}"') for r in ("2025-04-15-e3", "2025-03-01-e2", "2025-03-01-e1")]
     assert order == sorted(order)
     assert '<html lang="en">' in html and '<th scope="col">' in html and "<caption>" in html
-    assert f'href="2025-04-15-e3/water-council-2025-04-15-e3.pdf"' in html
+    assert 'href="2025-04-15-e3/water-council-2025-04-15-e3.pdf"' in html
     feed = ET.parse(dist / "feed.xml").getroot()
     assert [e.findtext(f"{ATOM}updated") for e in feed.findall(f"{ATOM}entry")] == [
         "2025-04-15T00:00:00Z", "2025-03-01T00:00:00Z", "2025-03-01T00:00:00Z"]
@@ -268,7 +269,7 @@ def test_embargoed_edition_is_held_until_it_lifts(tmp_path):
 def test_embargo_message_says_when_it_lifts(tmp_path, capsys):
     p = fakebuild.copy_pack("publish", tmp_path / "pack")
     fakebuild.fake_build(p)
-    assert run_publish(p, now=datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)) == 3
+    assert run_publish(p, now=datetime(2025, 3, 1, 12, 0, tzinfo=UTC)) == 3
     out = capsys.readouterr().out
     assert ("edition 2 is under embargo until 2025-03-03 09:00-05:00 (2025-03-03 14:00 UTC), 2 days 2 h from now; "
             "nothing was published or sent") in out

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from brief.errors import BuildError, ContentError
-from brief.edition.checks import load_pack
-from brief.edition.render import check_html, environment, render_html
-from brief.edition.graphics import Marker, Span, timeline_svg
 from brief.content.model import PartialDate
+from brief.edition.checks import load_pack
+from brief.edition.graphics import Marker, Span, timeline_svg
+from brief.edition.render import check_html, environment, render_html
 from brief.edition.tailor import edition_slug, tailor
+from brief.errors import BuildError, ContentError
 
 EDITIONS = Path(__file__).parent / "fixtures" / "editions"
 PACK = EDITIONS / "pack"

@@ -1,12 +1,20 @@
 """Command-line adapters: parse options, call the library, print what it reports."""
 from __future__ import annotations
 
+import contextlib
+import errno
 import math
+import os
+import signal
+import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import click
 
 from brief import __version__
+from brief.errors import Interrupted, Terminated, UnexpectedError
 
 pack_option = click.option(
     "-C", "--pack", "pack", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
@@ -32,7 +40,80 @@ def run_options(command):
     return command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_OUTPUT_ERRORS = (errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EBADF)  # brief's own files fail as BuildError
+
+
+class BriefGroup(click.Group):
+    """The command boundary: signals, broken output and surprises become exit codes, never tracebacks."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, **kwargs)
+        except OSError as e:  # --help or --version printing to a full or closed stdout
+            if e.errno not in _OUTPUT_ERRORS:
+                raise
+            _flush_or_silence()
+            with contextlib.suppress(OSError):
+                click.echo(f"Error: cannot write the output ({e.strerror})", err=True)
+            sys.exit(1)
+        finally:
+            _flush_or_silence()
+
+    def invoke(self, ctx: click.Context) -> Any:
+        previous = _on_sigterm()
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise Interrupted("Ctrl-C (SIGINT)", 130) from None
+        except Terminated:
+            raise Interrupted("SIGTERM", 143) from None
+        except OSError as e:
+            if e.errno in _OUTPUT_ERRORS:
+                _flush_or_silence()
+                raise UnexpectedError(f"cannot write the output ({e.strerror}); the work itself was not "
+                                      "affected: check the build or release folder") from None
+            raise UnexpectedError(_report(e)) from None
+        except Exception as e:  # the last resort: one line, and where to report it
+            raise UnexpectedError(_report(e)) from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+            _flush_or_silence()
+
+
+def _on_sigterm() -> Any:
+    """Make SIGTERM unwind like Ctrl-C: workers ended, temporary files removed, lock released."""
+    if threading.current_thread() is not threading.main_thread():
+        return None  # in-process test runners; signals go to the main thread only
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    return signal.signal(signal.SIGTERM, terminate)
+
+
+def _report(e: BaseException) -> str:
+    return (f"unexpected {type(e).__name__}: {e}. This is a bug in brief, not in your pack: please report it "
+            "with the command you ran; the last good build stays")
+
+
+def _flush_or_silence() -> None:
+    """Flush stdout; if it cannot take the text (closed, disk full), drop it rather than fail at exit."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+
+
+@click.group(cls=BriefGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="brief")
 def main() -> None:
     """Build tailored briefing packs from sourced content."""

@@ -27,7 +27,7 @@ class ContentError(BriefError):
 
     exit_code = 4
 
-    def __init__(self, problems: list["Problem"], summary: str | None = None):
+    def __init__(self, problems: list[Problem], summary: str | None = None):
         self.problems = problems
         n = len(problems)
         head = summary or f"{n} problem{'s' if n != 1 else ''} found; nothing was built"
@@ -54,6 +54,25 @@ class SendError(BriefError):
     """Distribution failed: a message could not be delivered."""
 
     exit_code = 7
+
+
+class Interrupted(BriefError):
+    """A signal stopped the run (Ctrl-C, or SIGTERM from a scheduler); the last good build stays."""
+
+    def __init__(self, signal_name: str, exit_code: int):
+        super().__init__(f"stopped by {signal_name}; nothing half-written was kept and the last good build stays")
+        # click types exit_code as a ClassVar; a signal's code (128 + its number) is known only when it arrives.
+        self.exit_code = exit_code  # type: ignore[misc]
+
+
+class Terminated(BaseException):
+    """Raised in the main process by the SIGTERM handler, to unwind as Ctrl-C does."""
+
+
+class UnexpectedError(BriefError):
+    """Something brief did not foresee: one line, and a request to report it, never a traceback."""
+
+    exit_code = 1
 
 
 @dataclass(frozen=True)

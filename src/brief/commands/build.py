@@ -5,8 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import click
-
+from brief.commands import Output
 from brief.errors import BUILT, NOTHING_TO_DO, BriefError
 from brief.output.build import BuildEvent, BuildRequest, Skipped, Warned, Written, build
 
@@ -14,35 +13,37 @@ from brief.output.build import BuildEvent, BuildRequest, Skipped, Warned, Writte
 def run_build(pack: Path, request: BuildRequest, quiet: bool = False, as_json: bool = False) -> int:
     """Run a build, print what happens, and return the exit code."""
     events: list[BuildEvent] = []
+    out = Output()  # a full or closed stdout must not stop the build half-way
     try:
         for event in build(pack, request):
             events.append(event)
             if not (quiet or as_json):
-                echo(event)
+                echo(event, out)
     except BriefError as e:
         if as_json:  # machines get their summary on stdout even when the build fails
-            click.echo(json.dumps({**build_summary(events, e.exit_code), "error": e.format_message()}, indent=2))
+            out.echo(json.dumps({**build_summary(events, e.exit_code), "error": e.format_message()}, indent=2))
         raise
     built = [e for e in events if isinstance(e, Written)]
     code = BUILT if built else NOTHING_TO_DO
     if as_json:
-        click.echo(json.dumps(build_summary(events, code), indent=2))
+        out.echo(json.dumps(build_summary(events, code), indent=2))
     elif not quiet and not built:
-        click.echo("nothing to do: every edition is up to date (--force rebuilds)")
+        out.echo("nothing to do: every edition is up to date (--force rebuilds)")
+    out.check()
     return code
 
 
-def echo(event: BuildEvent) -> None:
+def echo(event: BuildEvent, out: Output) -> None:
     """Print one build event for a person."""
     if isinstance(event, Warned):
-        click.echo(f"warning: {event.message}", err=True)
+        out.echo(f"warning: {event.message}", err=True)
         return
     pages = f"{event.pages} page{'s' if event.pages != 1 else ''}"
     if isinstance(event, Skipped):
-        click.echo(f"{shown(event.pdf)}  unchanged, skipped ({pages})")
+        out.echo(f"{shown(event.pdf)}  unchanged, skipped ({pages})")
     else:
-        click.echo(f"{shown(event.pdf)}  {pages} (budget {event.budget})")
-        click.echo(f"{shown(event.html)}")
+        out.echo(f"{shown(event.pdf)}  {pages} (budget {event.budget})")
+        out.echo(f"{shown(event.html)}")
 
 
 def build_summary(events: list[BuildEvent], code: int) -> dict[str, Any]:

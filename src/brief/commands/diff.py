@@ -9,8 +9,8 @@ import click
 
 from brief.compare.engine import Comparison, UnknownVersion, compare, version_warnings
 from brief.compare.formats import diff_html, render_md, render_text, to_json
-from brief.errors import UsageError
 from brief.edition.checks import load_pack
+from brief.errors import UsageError
 
 FORMATS = ("text", "md", "json", "html")
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-import click
-
+from brief.commands import Output
 from brief.errors import BriefError
-from brief.publish.publishers import Clock, PublishEvent
+from brief.publish.publishers import Clock, PublishEvent, Step
 from brief.publish.run import PublishRequest, Summary, publish, utcnow
 
 
@@ -32,25 +32,27 @@ def run_publish(
     request = PublishRequest(send=send, dry_run=dry_run, ignore_embargo=ignore_embargo, wait=wait, now=clock,
                              env=env, publisher_options=publisher_options or {})
     summary = Summary()
+    out = Output()  # a full or closed stdout must not stop sending half-way
     try:
         for event in publish(pack, request, summary):
             summary.note(event)
-            echo(event, quiet=quiet, as_json=as_json)
+            echo(event, out, quiet=quiet, as_json=as_json)
     except BriefError as e:
         summary.status, summary.error, summary.exit_code = "error", e.format_message(), e.exit_code
         e.show()
     if as_json:
-        click.echo(json.dumps(summary.__dict__, indent=2, default=str))
+        out.echo(json.dumps(summary.__dict__, indent=2, default=str))
+    out.check()
     return summary.exit_code
 
 
-def echo(event: PublishEvent, *, quiet: bool, as_json: bool) -> None:
+def echo(event: PublishEvent, out: Output, *, quiet: bool, as_json: bool) -> None:
     """Print one publishing event for a person (errors and warnings on stderr)."""
-    if event.kind in ("failed", "uncertain"):
-        click.echo(f"{'error' if event.kind == 'failed' else 'warning'}: {event.message}", err=True)
+    if event.kind in (Step.FAILED, Step.UNCERTAIN):
+        out.echo(f"{'error' if event.kind == Step.FAILED else 'warning'}: {event.message}", err=True)
     elif quiet:
         return
     elif event.is_warning:
-        click.echo(f"warning: {event.message}", err=True)
+        out.echo(f"warning: {event.message}", err=True)
     elif not as_json:
-        click.echo(event.message, file=sys.stdout)
+        out.echo(event.message, file=sys.stdout)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Literal
 
 from brief.content.lineage import resolved_provisions
 from brief.content.model import AREAS, Citation, Provision, Version, VersionsFile
@@ -139,6 +140,7 @@ def compare(versions: VersionsFile, from_id: str | None = None, to_id: str | Non
     old_provs = resolved_provisions(vs, old)
     new_provs = resolved_provisions(vs, new)
     old_gaps, new_gaps = unstated_areas(vs, old), unstated_areas(vs, new)
+    matches: list[Match]
     if i == j:
         matches = [(p, [p.key], None, False) for p in new_provs]
     elif i < j:
@@ -279,7 +281,7 @@ def _net(effects: Iterable[str | None]) -> str | None:
     return found.pop() if len(found) == 1 and None not in found else None
 
 
-Match = tuple[Provision, list[str], "str | None", bool]  # TO provision, FROM keys, effect, renamed
+Match = tuple[Provision, list[str], str | None, bool]  # TO provision, FROM keys, effect, renamed
 
 
 def _forward(state: dict[str, _Line], new_provs: list[Provision]) -> list[Match]:
@@ -305,7 +307,9 @@ def _backward(state: dict[str, _Line], old_provs: list[Provision], new_provs: li
 
 def _row(p: Provision, olds: list[Provision], effect: str | None, renamed: bool, old_gaps: tuple[str, ...]) -> Row:
     from_text = " ".join(o.text for o in olds) if olds else None
-    if not olds:
+    change: Change
+    segments: tuple[Segment, ...]
+    if from_text is None:
         change, segments = "added", (Segment("insert", p.text),)
     elif normalise(from_text) != normalise(p.text):
         change, segments = "changed", redline(from_text, p.text)

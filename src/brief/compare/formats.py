@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
-from brief.templating import builtin_templates, strict_environment
 from brief.compare.engine import Comparison, Row, Segment
 from brief.content.model import Citation, Source, Version
+from brief.templating import builtin_templates, strict_environment
 
 FORMAT_VERSION = 1  # of the JSON shape: bump when it changes incompatibly
 NOT_STATED = "not stated in sources"
@@ -31,7 +31,9 @@ def runs(segments: tuple[Segment, ...], side: str = "both") -> list[tuple[str, s
             out.append(("equal", seg.text))
             continue
         # "~~ and irrigation~~" is not Markdown and "[- and-]" reads badly: keep the spaces outside.
-        lead, core, trail = _EDGE.match(seg.text).groups()
+        edge = _EDGE.match(seg.text)
+        assert edge is not None  # the pattern matches any text
+        lead, core, trail = edge.groups()
         out += [("equal", lead)] if lead else []
         out += [(seg.op, core)] if core else []
         out += [("equal", trail)] if trail else []
@@ -69,11 +71,12 @@ def sources_text(row: Row, c: Comparison) -> str:
 
 def version_line(v: Version, c: Comparison | None = None) -> str:
     """Return '2015 compact: original, signed 1 June 2015, superseded'."""
-    kind = v.kind
+    kind: str = v.kind
     if v.inherits:
         parent = next((x.label for x in (c.all_versions if c else ()) if x.id == v.inherits), v.inherits)
         kind += f" (carries the provisions of {parent})"
-    dates = [f"{what} {d}" for what, d in (("signed", v.signed), ("effective", v.effective), ("expires", v.expires)) if d]
+    dates = [f"{what} {d}" for what, d in (("signed", v.signed), ("effective", v.effective), ("expires", v.expires))
+             if d]
     return f"{v.label}: {', '.join([kind, *dates, v.status])}"
 
 
@@ -254,7 +257,8 @@ def diff_html(c: Comparison, sources: dict[str, Source], lang: str = "en", note:
         changed = r.change == "changed"
         return {
             "row": r, "label": change_label(r) + was(r), "sources": source_sides(r, c),
-            "from_runs": None if r.from_text is None else (runs(r.redline, "from") if changed else [("delete", r.from_text)]),
+            "from_runs": None if r.from_text is None
+            else (runs(r.redline, "from") if changed else [("delete", r.from_text)]),
             "to_runs": None if r.to_text is None else (runs(r.redline, "to") if changed else [("insert", r.to_text)]),
             "from_empty": NOT_STATED if not r.from_stated else "none",
             "to_empty": NOT_STATED if not r.to_stated else "none",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal, Union
@@ -15,31 +16,70 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+# Characters that cannot be seen in an editor, refused where they are typed (docs/content.md):
+# - C0/C1 controls and odd line breaks break XML feeds and mail headers and print as empty boxes;
+# - bidi controls (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C) make text display in an
+#   order other than the one it is stored in ("Trojan Source"), so a reviewer reads something else;
+# - zero-width characters (U+200B-U+200D, U+2060, U+FEFF: a byte-order mark inside a value) split
+#   words and ids invisibly. Emoji sequences joined with U+200D are refused too: keep it simple.
+_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029"
+_INVISIBLES = "\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff"
+_CONTROL = re.compile(f"[{_CONTROLS}{_INVISIBLES}]")
+_CONTROL_ONLY = re.compile(f"[{_CONTROLS}]")
 
-# Control characters and odd line breaks cannot be seen in an editor, break XML feeds and
-# mail headers, and print as empty boxes: refuse them where they are typed.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+SHOWN_WIDTH = 80  # longest value echoed in a message
 
 
-def _plain(value: str) -> str:
-    bad = _CONTROL.search(value)
-    if bad:
-        raise ValueError(f"contains the invisible control character U+{ord(bad.group()):04X} "
-                         f"at position {bad.start() + 1}; delete it")
+def shown(value: object) -> str:
+    """Return repr(value) for a message, cut to SHOWN_WIDTH characters so a huge value is not echoed whole."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_WIDTH else text[: SHOWN_WIDTH - 2] + "\u2026" + text[-1]
+
+
+def invisible_character(text: str) -> tuple[int, str] | None:
+    """Return (0-based index, description) of the first invisible character in text, or None."""
+    bad = _CONTROL.search(text)
+    if bad is None:
+        return None
+    char = bad.group()
+    if _CONTROL_ONLY.match(char):
+        return bad.start(), f"invisible control character U+{ord(char):04X}"
+    return bad.start(), f"invisible character U+{ord(char):04X} ({unicodedata.name(char, 'unnamed')})"
+
+
+def _visible(value: object) -> object:
+    # Runs before any other check of a text field (ids, addresses and URLs included), so the
+    # message names the character rather than calling the whole value malformed.
+    found = invisible_character(value) if isinstance(value, str) else None
+    if found:
+        raise ValueError(f"contains the {found[1]} at position {found[0] + 1}; delete it")
     return value
 
 
 def _one_line(value: str) -> str:
     if "\n" in value or "\r" in value:
         raise ValueError("must be a single line; remove the line break (use '>-' to fold a long value)")
-    return _plain(value)
+    return value
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_plain)]
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_one_line)]
+def _digits(value: object) -> object:
+    # int("1_000") and float("1_000") accept the underscore; content is written in plain digits.
+    if isinstance(value, str) and "_" in value:
+        raise ValueError(f"{shown(value)} has an underscore; write digits only (1000, not 1_000)")
+    return value
+
+
+_Visible = BeforeValidator(_visible)
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64), _Visible]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), _Visible]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), _Visible, AfterValidator(_one_line)]
 # Mail needs plain ASCII addresses (no SMTPUTF8 here): catch the others in the content.
-Email = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")]
+Email = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"),
+                  _Visible]
+Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$"), _Visible]
+# Whole numbers and figures: digits as typed; no '_' separators, no nan or infinity.
+Whole = Annotated[int, BeforeValidator(_digits)]
+Number = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_digits)]
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
@@ -79,19 +119,19 @@ def _partial_date(value: object) -> PartialDate:
         return PartialDate(value.year, value.month, value.day)
     m = _DATE.match(str(value).strip())
     if not m:
-        raise ValueError(f"{value!r} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
+        raise ValueError(f"{shown(value)} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
     y, mo, d = (int(g) if g else None for g in m.groups())
     try:
         date(y, mo or 1, d or 1)
     except ValueError as e:
-        raise ValueError(f"{value!r} is not a real date ({e})") from None
+        raise ValueError(f"{shown(value)} is not a real date ({e})") from None
     return PartialDate(y, mo, d)
 
 
 def _full_date(value: object) -> date:
     pd = _partial_date(value)
     if pd.precision != "day":
-        raise ValueError(f"{value!r} must be a full date, YYYY-MM-DD")
+        raise ValueError(f"{shown(value)} must be a full date, YYYY-MM-DD")
     return pd.start
 
 
@@ -131,12 +171,12 @@ class Pack(Strict):
     subtitle: Line | None = None
     topic: Text
     as_of: Day
-    edition: Annotated[int, Field(ge=1)]
+    edition: Annotated[Whole, Field(ge=1)]
     organisation: Line
     author: Line | None = None
     keywords: list[Line] = []
     contacts: list[Contact] = []
-    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] = "en"
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$"), _Visible] = "en"
     embargo: AwareDatetime | None = None
     handling: Line | None = None
 
@@ -151,7 +191,7 @@ class Source(Strict):
     date: FuzzyDate | None = None
     undated: Text | None = None  # why there is no date; required when date is absent
     kind: Literal["report", "opinion", "news", "official", "analysis", "testimony", "dataset"]
-    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    url: Url | None = None
     file: Text | None = None  # a local copy, relative to the pack directory
 
 
@@ -162,7 +202,7 @@ class SourcesFile(Strict):
 # ---- assessments.yaml ----------------------------------------------------------
 
 Confidence = Literal["high", "moderate", "low"]
-Priority = Annotated[int, Field(ge=1, le=5)]  # 1 = most important
+Priority = Annotated[Whole, Field(ge=1, le=5)]  # 1 = most important
 
 
 class Assessment(Strict):
@@ -273,7 +313,7 @@ class Figure(Strict):
     id: Id
     quantity: Id  # what is measured; figures sharing it are compared for conflicts
     label: Text  # what the number measures, in words
-    value: float
+    value: Number
     qualifier: Literal["exactly", "about", "nearly", "over", "under", "at least", "up to"] = "exactly"
     unit: Line | None = None
     as_of: FuzzyDate | None = None
@@ -333,7 +373,7 @@ class Section(Strict):
     kind: Text  # a kind from the section registry (brief.edition.sections); checked with its line
     title: Line | None = None
     intro: Text | None = None
-    max: Annotated[int, Field(ge=1)] | None = None
+    max: Annotated[Whole, Field(ge=1)] | None = None
     max_priority: Priority | None = None  # keep items of this priority or more important
     areas: list[Area] = []  # for changes/provisions: which areas to show (all when empty)
     mode: Literal["summary", "table", "list"] | None = None  # for changes
@@ -350,7 +390,7 @@ class Audience(Strict):
     name: Id
     title: Text  # the edition's title line, e.g. "Congressional brief"
     template: Text  # template file name under templates/
-    page_budget: Annotated[int, Field(ge=1)]
+    page_budget: Annotated[Whole, Field(ge=1)]
     sections: list[Annotated[Section, BeforeValidator(_section)]]
     bottom_line: BottomLine | None = None
     call_to_action: Text | None = None

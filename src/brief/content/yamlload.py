@@ -1,6 +1,8 @@
 """Load YAML safely, keeping every scalar as typed and every node's place."""
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -8,6 +10,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from brief.content.model import _CONTROL
 from brief.errors import Problem
 
 Path_ = tuple  # a location in the data: ('stakeholders', 2, 'stance')
@@ -48,6 +51,72 @@ _TOO_DEEP = "nested too deeply to be content; flatten the lists and mappings"
 
 class _TooDeep(Exception):
     pass
+
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+"""The largest file brief reads from a pack: 5 MB.
+
+A pack is untrusted input. Content files are text typed by people (the largest real one is tens
+of kilobytes), so anything bigger is a mistake or an attack (a log, a dump, a link to /dev/zero):
+it is refused, checked with os.stat before a byte is read, and the read itself stops at the limit.
+"""
+
+SNIPPET_WIDTH = 120  # characters of the offending line printed under a problem
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"))
+
+
+def file_problem(path: Path, root: Path | None = None) -> str | None:
+    """Return why brief must not read path, or None when it is a regular file of at most MAX_FILE_BYTES.
+
+    With root, path must also resolve (symlinks followed) to a place inside root. Decided from
+    realpath and os.stat alone: the file is not opened, so nothing of it can be echoed.
+    """
+    real = os.path.realpath(path)
+    if root is not None:
+        top = os.path.realpath(root)
+        if os.path.commonpath([real, top]) != top:
+            return (f"leads outside the pack (to {real}); brief reads only files inside the pack directory: "
+                    "copy the file in instead of linking to it")
+    try:
+        st = os.stat(real)
+    except OSError as e:
+        if os.path.islink(path):
+            return f"is a symbolic link to {real}, which cannot be read ({e.strerror}); fix or remove the link"
+        return f"cannot read file: {e.strerror}"
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in _KINDS if test(st.st_mode)), "a special file")
+        return f"is {kind}, not a regular file; brief reads only plain files here"
+    if st.st_size > MAX_FILE_BYTES:
+        return too_large(st.st_size)
+    return None
+
+
+def too_large(size: int) -> str:
+    return (f"is {size:,} bytes, over the {MAX_FILE_BYTES // 2**20} MB limit for a file brief reads from a pack; "
+            "trim it or split it")
+
+
+def _read(path: Path, display: str, root: Path | None) -> tuple[bytes | None, Problem | None]:
+    """Return the bytes of path, after file_problem found nothing wrong with it."""
+    why = file_problem(path, root)
+    if why is not None:
+        return None, Problem(display, None, None, "", why)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        # Open what was checked (NOFOLLOW: a link swapped in since is refused), confirm it, and
+        # never read past the limit even if the file grew meanwhile.
+        fd = os.open(os.path.realpath(path), flags)
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                return None, Problem(display, None, None, "", "is not a regular file; brief reads only plain files here")
+            raw = f.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        return None, Problem(display, None, None, "", f"cannot read file: {e.strerror}")
+    if len(raw) > MAX_FILE_BYTES:
+        return None, Problem(display, None, None, "", too_large(len(raw)).replace(f"is {len(raw):,} bytes", "is"))
+    return raw, None
 
 
 def _compose(text: str):
@@ -93,8 +162,25 @@ class Document:
     def problem(self, path: Path_, message: str, where: str | None = None, key: bool = False) -> Problem:
         """Make a Problem at the place of path."""
         line, col = self.place(path, key=key)
-        snippet = self.lines[line - 1] if line and 0 < line <= len(self.lines) else None
-        return Problem(self.file, line, col, where if where is not None else dotted(path), message, snippet)
+        return Problem(self.file, line, col, where if where is not None else dotted(path), message,
+                       snippet(self.lines, line, col))
+
+
+def visible(text: str) -> str:
+    """Return text with each invisible character written out as <U+XXXX>, safe to print."""
+    return _CONTROL.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+
+
+def snippet(lines: list[str], line: int | None, col: int | None = None) -> str | None:
+    """Return the offending line to print under a problem: at most SNIPPET_WIDTH characters, around col."""
+    if not line or not 0 < line <= len(lines):
+        return None
+    text = lines[line - 1]
+    if len(text) > SNIPPET_WIDTH:
+        start = max(0, min((col or 1) - 1 - SNIPPET_WIDTH // 2, len(text) - SNIPPET_WIDTH))
+        end = start + SNIPPET_WIDTH
+        text = ("\u2026" if start else "") + text[start:end] + ("\u2026" if end < len(text) else "")
+    return visible(text)
 
 
 def dotted(path: Path_) -> str:
@@ -104,21 +190,26 @@ def dotted(path: Path_) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            out += ("." if out else "") + visible(str(part))
     return out
 
 
-def load(path: Path, display: str) -> tuple[Document | None, list[Problem]]:
-    """Read one YAML file; return its Document or the problems that stopped it."""
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        return None, [Problem(display, None, None, "", f"cannot read file: {e.strerror}")]
+def load(path: Path, display: str, root: Path | None = None) -> tuple[Document | None, list[Problem]]:
+    """Read one YAML file; return its Document or the problems that stopped it.
+
+    The file must be a regular file of at most MAX_FILE_BYTES and, when root is given, lie inside
+    root once symlinks are resolved; otherwise it is not read at all.
+    """
+    raw, refused = _read(path, display, root)
+    if raw is None:
+        return None, [refused] if refused else []
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         return None, [Problem(display, line, None, "", f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); save the file as UTF-8")]
+    # A byte-order mark at the very start is encoding metadata, not content (one inside a value is refused).
+    text = text.removeprefix("\ufeff")
     lines = text.splitlines()
     try:
         node = _compose(text)
@@ -130,10 +221,9 @@ def load(path: Path, display: str) -> tuple[Document | None, list[Problem]]:
         # LibYAML reports a bad character by offset only: turn it into line and column.
         before = text[: e.position]
         line, col = before.count("\n") + 1, e.position - (before.rfind("\n") + 1) + 1
-        snippet = lines[line - 1] if line <= len(lines) else None
         char = e.character if isinstance(e.character, str) else chr(e.character)
         return None, [Problem(display, line, col, "", f"the invisible control character U+{ord(char):04X} "
-                              "is not allowed in YAML; delete it", snippet)]
+                              "is not allowed in YAML; delete it", snippet(lines, line, col))]
     except yaml.MarkedYAMLError as e:
         if "maximum nesting depth" in str(e.problem):  # LibYAML's own limit, met while scanning ahead
             return None, [Problem(display, 1, 1, "", _TOO_DEEP)]
@@ -163,8 +253,7 @@ def load(path: Path, display: str) -> tuple[Document | None, list[Problem]]:
 def _at(file: str, mark, message: str, lines: list[str]) -> Problem:
     line = mark.line + 1 if mark else None
     col = mark.column + 1 if mark else None
-    snippet = lines[line - 1] if line and line <= len(lines) else None
-    return Problem(file, line, col, "", message, snippet)
+    return Problem(file, line, col, "", message, snippet(lines, line, col))
 
 
 def _build(node: Node, path: Path_, doc: Document, problems: list[Problem]) -> Any:

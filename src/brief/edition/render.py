@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from brief.errors import BuildError, ContentError, Problem
-from brief.templating import EmptyValue, builtin_templates, strict_environment
+from brief.templating import EmptyValue, OutsideTemplates, builtin_templates, contained, strict_environment
 
 if TYPE_CHECKING:  # kept light: PDF workers import this module for its path checks
     from brief.content import model as m
@@ -73,13 +73,23 @@ def area_title(area: str) -> str:
 def template_files(root: Path) -> dict[str, Path]:
     """Return every file an edition's templates may use by relative name, the pack's overriding built-in ones."""
     found: dict[str, Path] = {}
+    outside: list[Problem] = []
     for base in reversed(template_dirs(root)):
         if not base.is_dir():
             continue
         for path in sorted(base.rglob("*")):
             rel = path.relative_to(base)
-            if path.is_file() and not any(p.startswith(".") for p in rel.parts):
+            if any(p.startswith(".") for p in rel.parts) or not (path.is_file() or path.is_symlink()):
+                continue
+            if contained(path, [base]) is None:  # a symlink out of the pack, or to something not a file
+                outside.append(Problem(f"templates/{rel.as_posix()}", None, None, "",
+                                       "leads outside the pack's templates/ (a symlink?); brief reads and copies "
+                                       "only regular files inside the pack: copy the file in instead"))
+            else:
                 found[rel.as_posix()] = path
+    if outside:
+        raise ContentError(outside, summary=f"{len(outside)} template file{'s' if len(outside) != 1 else ''} "
+                                            "refused; nothing was built")
     return found
 
 
@@ -100,6 +110,8 @@ def render_html(content: "Content", edition: "Edition", env: jinja2.Environment 
     except jinja2.TemplateSyntaxError as e:
         raise ContentError([_template_problem(content.root, e.filename or e.name, e.lineno,
                                               f"template syntax error: {e.message}")]) from None
+    except OutsideTemplates as e:
+        raise ContentError([_runtime_problem(content.root, e, f"includes {e.name}")]) from None
     except jinja2.TemplateNotFound as e:
         missing = e.name if isinstance(e.name, str) else ", ".join(map(str, e.name))
         if missing == edition.audience.template:

@@ -16,6 +16,7 @@ from brief.output.inputs import Input, edition_inputs, input_digests, source_has
 from brief.output.lock import build_lock
 from brief.output.manifest import (EditionRecord, Manifest, OutputFile, edition_unchanged, make_edition,
                                    read_manifest, write_manifest)
+from brief.output.paths import contained_build_dir
 from brief.output.settings import build_settings
 
 if TYPE_CHECKING:  # imported lazily at run time: `brief --help` and a no-op build stay fast
@@ -77,7 +78,7 @@ def build(pack: Path, request: BuildRequest) -> Iterator[BuildEvent]:
     root = Path(pack).resolve()
     if not (root / "content").is_dir():
         load(root)  # raises the "not a pack" error before anything is created
-    build_dir = root / "build"
+    build_dir = contained_build_dir(root)
     with build_lock(build_dir, wait=request.wait, display="build/.brief.lock"):
         yield from clean(root, build_dir)
         manifest, problems = read_manifest(build_dir)

@@ -11,9 +11,10 @@ never modification times, absolute paths or clocks.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from brief import __version__
 from brief.edition.sections import SECTIONS

@@ -8,14 +8,14 @@ second run can say who holds it.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import filelock
 
-from brief.output.atomic import write_error
 from brief.errors import LockedError
+from brief.output.atomic import write_error
 
 LOCK_NAME = ".brief.lock"
 

@@ -7,9 +7,9 @@ The source hash itself is taken in ``brief.output.inputs``.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
 
 from brief import __version__
 from brief.output.atomic import write_text_atomic
@@ -67,7 +67,8 @@ class Manifest:
                     "source_hash": e.source_hash,
                     "brief_version": e.brief_version,
                     "settings": dict(sorted(e.settings.items())),
-                    "inputs": [{"name": n, "sha256": e.inputs[n], "path": e.input_paths.get(n)} for n in sorted(e.inputs)],
+                    "inputs": [{"name": n, "sha256": e.inputs[n], "path": e.input_paths.get(n)}
+                               for n in sorted(e.inputs)],
                     "files": [asdict(f) for f in e.files],
                 }
                 for a, e in sorted(self.editions.items())
@@ -76,7 +77,7 @@ class Manifest:
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
     @classmethod
-    def from_json(cls, text: str) -> "Manifest":
+    def from_json(cls, text: str) -> Manifest:
         """Parse a manifest; raise ValueError (with what is wrong) for anything unexpected."""
         data = json.loads(text)
         _expect(isinstance(data, dict), "the top level is not an object")
@@ -89,7 +90,7 @@ class Manifest:
             _expect(e.get("audience") == key, f"edition {key!r} names audience {e.get('audience')!r}")
             _expect(_is_hex(e.get("source_hash")), f"edition {key!r} has no valid source_hash")
             files = e.get("files")
-            _expect(isinstance(files, list) and files, f"edition {key!r} lists no files")
+            _expect(isinstance(files, list) and len(files) > 0, f"edition {key!r} lists no files")
             outs = []
             for f in files:
                 _expect(isinstance(f, dict) and isinstance(f.get("path"), str) and f["path"]
@@ -187,8 +188,7 @@ def output_file(build_dir: Path | str, path: Path | str, pages: int | None = Non
     else:  # already relative to the build directory
         rel = path
     full = build_dir / rel
-    rel = rel.as_posix()
-    return OutputFile(rel, file_sha256(full) or "", full.stat().st_size, pages)
+    return OutputFile(rel.as_posix(), file_sha256(full) or "", full.stat().st_size, pages)
 
 
 def make_edition(

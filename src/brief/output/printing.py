@@ -39,6 +39,11 @@ def printers(n: int) -> Iterator[ProcessPoolExecutor]:
     try:
         pool.submit(int)  # fork the workers now: they import WeasyPrint while this process renders HTML
         yield pool
+    except BaseException:
+        # Ctrl-C, SIGTERM or a failure: do not wait for pages nobody will write.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -46,6 +51,9 @@ def printers(n: int) -> Iterator[ProcessPoolExecutor]:
 def _start_worker(parent: int) -> None:
     """Tie the worker's life to its parent's, then import WeasyPrint."""
     _die_with_parent(parent)
+    # Ctrl-C reaches the whole process group: the parent stops the build and ends the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     import brief.output.pdf  # noqa: F401  (the import is the point: it takes most of a second)
 
 

@@ -5,12 +5,13 @@ SMTP side is in brief.publish.transport, the sending loop in brief.publish.mail.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from brief.errors import Problem
 from brief.publish.release import Release, ReleaseFile

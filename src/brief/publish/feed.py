@@ -8,8 +8,8 @@ and length of entry links.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 from urllib.parse import quote
 
 import jinja2
@@ -36,10 +36,11 @@ def _env() -> jinja2.Environment:
 def human_size(n: int) -> str:
     if n < 1024:
         return f"{n} bytes"
+    size = float(n)
     for unit in ("KB", "MB", "GB"):
-        n /= 1024
-        if n < 1024 or unit == "GB":
-            return f"{n:.1f} {unit}"
+        size /= 1024
+        if size < 1024 or unit == "GB":
+            return f"{size:.1f} {unit}"
     return f"{n} bytes"  # pragma: no cover
 
 

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import smtplib
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any
 
-from brief.publish.compose import Delivery, build_message, header_problems, load_document, message_bytes, place
 from brief.errors import ContentError, SendError
-from brief.publish.publishers import PublishContext, PublishEvent, Publisher
+from brief.publish.compose import Delivery, build_message, header_problems, load_document, message_bytes, place
+from brief.publish.publishers import PublishContext, Publisher, PublishEvent, Step
 from brief.publish.release import Release, verified_bytes
 from brief.publish.transport import SENT_LOG, SendLog, SmtpConfig, Uncertain, close, open_session, text, transmit
 
@@ -41,7 +42,7 @@ class EmailPublisher(Publisher):
 
     def __init__(self, *, release_dir: Path, build_dir: Path, distribution: Any, dist_path: Path | None = None,
                  handling: str | None = None, env: Mapping[str, str] | None = None,
-                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC),
                  smtp_factory: Callable[..., smtplib.SMTP] = smtplib.SMTP,
                  sleep: Callable[[float], None] = time.sleep, retry_delays: Sequence[float] = RETRY_DELAYS,
                  timeout: float = 30.0):
@@ -61,7 +62,7 @@ class EmailPublisher(Publisher):
         self._doc_read = False
 
     @classmethod
-    def from_context(cls, context: PublishContext, **options: Any) -> "EmailPublisher":
+    def from_context(cls, context: PublishContext, **options: Any) -> EmailPublisher:
         """Make the publisher from what every publisher is given, plus options for tests and tuning."""
         content = context.content
         options.setdefault("env", context.env)
@@ -73,11 +74,11 @@ class EmailPublisher(Publisher):
     def preflight(self, release: Release) -> Iterator[PublishEvent]:
         """Say what will not be sent because the pack does not ask for it."""
         if self.distribution is None:
-            yield PublishEvent("warning", "no content/distribution.yaml; nothing to send")
+            yield PublishEvent(Step.WARNING, "no content/distribution.yaml; nothing to send")
             return
         for audience in release.audiences():
             if not self.distribution.lists.get(audience):
-                yield PublishEvent("skip", f"no distribution list for '{audience}' in content/distribution.yaml")
+                yield PublishEvent(Step.SKIP, f"no distribution list for '{audience}' in content/distribution.yaml")
 
     @property
     def log_path(self) -> Path:
@@ -114,55 +115,59 @@ class EmailPublisher(Publisher):
         if self.config is None:
             self.check(release)
         config = self.config
+        assert config is not None  # check() sets it whenever there is a distribution
         log = SendLog.load(self.log_path)
-        todo: list[Delivery] = []
-        for d in self.deliveries(release):
-            status = log.status(d.file.sha256, d.email)
-            if status == "sent":
-                yield PublishEvent("skip", f"already sent {d.file.file} to {d.to}", {"email": d.email, "file": d.file.file})
-            elif status == "pending":
-                yield PublishEvent("uncertain", f"{d.file.file} to {d.to} may or may not have been delivered (a run was "
-                            f"stopped or lost the connection while sending it); not resending. Check with the "
-                            f"recipient, then remove the \"pending\" entry from {self.log_path} to send it again",
-                            {"email": d.email, "file": d.file.file})
-            else:
-                todo.append(d)
+        todo = yield from self._unsent(release, log)
         if not todo:
             return
         if dry_run:
             for d in todo:
-                yield PublishEvent("send", f"would send {d.file.file} to {d.to} ({d.audience}) via {config.server}",
-                            {"email": d.email, "file": d.file.file, "audience": d.audience, "dry_run": True})
+                yield PublishEvent(Step.SEND, f"would send {d.file.file} to {d.to} ({d.audience}) via {config.server}",
+                                   {"email": d.email, "file": d.file.file, "audience": d.audience, "dry_run": True})
             return
 
         failed: list[str] = []
         uncertain: list[str] = []
-        pdfs: dict[str, bytes] = {}
-        for audience in sorted({d.audience for d in todo}):  # read and check each PDF once; send those bytes
-            pdf = release.pdf(audience)
-            try:
-                pdfs[audience] = verified_bytes(self.release_dir, pdf)
-            except ValueError as e:
-                for d in (d for d in todo if d.audience == audience):
-                    failed.append(f"{d.to}: not sent, {e}")
-                    yield PublishEvent("failed", f"not sending {d.file.file} to {d.to}: in {self.release_dir}, {e}; "
-                                f"brief never sends a file that differs from its release",
-                                {"email": d.email, "file": d.file.file})
-        smtp = None
+        pdfs = yield from self._verified_pdfs(todo, failed)
+        smtp: smtplib.SMTP | None = None
         try:
             for d in (d for d in todo if d.audience in pdfs):
                 smtp = yield from self._deliver(smtp, config, release, d, pdfs[d.audience], log, failed, uncertain)
         finally:
             close(smtp)
-        parts = []
-        if failed:
-            parts.append(f"{len(failed)} message{'s' if len(failed) != 1 else ''} not delivered:\n  "
-                         + "\n  ".join(failed))
-        if uncertain:
-            parts.append(f"{len(uncertain)} message{'s' if len(uncertain) != 1 else ''} may or may not have been "
-                         f"delivered (left \"pending\" in {log.path}, never resent):\n  " + "\n  ".join(uncertain))
-        if parts:
-            raise SendError("\n".join(parts) + f"\n{_tally(log, release)}; the others were sent")
+        _raise_if_any_unsent(log, release, failed, uncertain)
+
+    def _unsent(self, release: Release, log: SendLog) -> Generator[PublishEvent, None, list[Delivery]]:
+        """Return the deliveries the log does not show as sent or pending; say why each other one is left out."""
+        todo: list[Delivery] = []
+        for d in self.deliveries(release):
+            status = log.status(d.file.sha256, d.email)
+            if status == "sent":
+                yield PublishEvent(Step.SKIP, f"already sent {d.file.file} to {d.to}",
+                                   {"email": d.email, "file": d.file.file})
+            elif status == "pending":
+                yield PublishEvent(Step.UNCERTAIN, f"{d.file.file} to {d.to} may or may not have been delivered (a "
+                                   f"run was stopped or lost the connection while sending it); not resending. Check "
+                                   f"with the recipient, then remove the \"pending\" entry from {self.log_path} to "
+                                   f"send it again", {"email": d.email, "file": d.file.file})
+            else:
+                todo.append(d)
+        return todo
+
+    def _verified_pdfs(self, todo: list[Delivery],
+                       failed: list[str]) -> Generator[PublishEvent, None, dict[str, bytes]]:
+        """Read and check each audience's PDF once (the bytes then sent); fail the deliveries of a bad one."""
+        pdfs: dict[str, bytes] = {}
+        for audience, pdf in sorted({d.audience: d.file for d in todo}.items()):
+            try:
+                pdfs[audience] = verified_bytes(self.release_dir, pdf)
+            except ValueError as e:
+                for d in (d for d in todo if d.audience == audience):
+                    failed.append(f"{d.to}: not sent, {e}")
+                    yield PublishEvent(Step.FAILED, f"not sending {d.file.file} to {d.to}: in {self.release_dir}, "
+                                       f"{e}; brief never sends a file that differs from its release",
+                                       {"email": d.email, "file": d.file.file})
+        return pdfs
 
     def _place(self, d: Delivery) -> str:
         """Where the recipient's entry is in content/distribution.yaml (file:line), read only when needed."""
@@ -172,11 +177,12 @@ class EmailPublisher(Publisher):
 
     def _unsendable(self, d: Delivery, why: Exception, failed: list[str]) -> Iterator[PublishEvent]:
         failed.append(f"{self._place(d)}: {d.to}: cannot be sent ({why})")
-        yield PublishEvent("failed", f"cannot send {d.file.file} to {d.to} ({self._place(d)}): {why}",
-                    {"email": d.email, "file": d.file.file})
+        yield PublishEvent(Step.FAILED, f"cannot send {d.file.file} to {d.to} ({self._place(d)}): {why}",
+                           {"email": d.email, "file": d.file.file})
 
-    def _deliver(self, smtp: Any, config: SmtpConfig, release: Release, d: Delivery, data: bytes, log: SendLog,
-                 failed: list[str], uncertain: list[str]) -> Iterator[PublishEvent]:
+    def _deliver(self, smtp: smtplib.SMTP | None, config: SmtpConfig, release: Release, d: Delivery, data: bytes,
+                 log: SendLog, failed: list[str],
+                 uncertain: list[str]) -> Generator[PublishEvent, None, smtplib.SMTP | None]:
         """Send one message, retrying what may be retried; return the SMTP session for the next one (or None)."""
         entry = d.log_entry()
         for attempt in range(len(self.retry_delays) + 1):
@@ -193,25 +199,25 @@ class EmailPublisher(Publisher):
                 transmit(smtp, config.envelope_from, d.email, raw)
             except Uncertain as e:  # the server may have the message: never send it again by itself
                 uncertain.append(f"{d.to}: {d.file.file}")
-                yield PublishEvent("uncertain", f"lost the connection to {config.server} after handing over "
-                            f"{d.file.file} for {d.to} ({e}); it may or may not have been delivered, so it is "
-                            f"not resent. Check with the recipient, then remove the \"pending\" entry from "
-                            f"{log.path} to send it again", {"email": d.email, "file": d.file.file})
+                yield PublishEvent(Step.UNCERTAIN, f"lost the connection to {config.server} after handing over "
+                                   f"{d.file.file} for {d.to} ({e}); it may or may not have been delivered, so it "
+                                   f"is not resent. Check with the recipient, then remove the \"pending\" entry "
+                                   f"from {log.path} to send it again", {"email": d.email, "file": d.file.file})
                 close(smtp)
                 return None
             except smtplib.SMTPRecipientsRefused as e:
                 log.drop_pending(entry)
                 code, reply = next(iter(e.recipients.values()), (0, b""))
                 failed.append(f"{d.to}: refused by {config.server} ({code} {text(reply)})")
-                yield PublishEvent("failed", f"{config.server} refused {d.to}: {code} {text(reply)}",
-                            {"email": d.email, "file": d.file.file})
+                yield PublishEvent(Step.FAILED, f"{config.server} refused {d.to}: {code} {text(reply)}",
+                                   {"email": d.email, "file": d.file.file})
                 return smtp
             except smtplib.SMTPResponseException as e:
                 log.drop_pending(entry)
                 if e.smtp_code >= 500 or attempt == len(self.retry_delays):
                     failed.append(f"{d.to}: {config.server} answered {e.smtp_code} {text(e.smtp_error)}")
-                    yield PublishEvent("failed", f"{config.server} did not accept {d.file.file} for {d.to}: "
-                                f"{e.smtp_code} {text(e.smtp_error)}", {"email": d.email})
+                    yield PublishEvent(Step.FAILED, f"{config.server} did not accept {d.file.file} for {d.to}: "
+                                       f"{e.smtp_code} {text(e.smtp_error)}", {"email": d.email})
                     return smtp
                 yield from self._pause(attempt, f"{config.server} answered {e.smtp_code} for {d.to}")
             except ValueError as e:  # the address cannot be written in an SMTP command
@@ -229,18 +235,19 @@ class EmailPublisher(Publisher):
                 yield from self._pause(attempt, f"lost the connection to {config.server} ({e})")
             else:
                 log.mark_sent(entry, msg["Message-ID"], self.now())
-                yield PublishEvent("sent", f"sent {d.file.file} to {d.to}",
-                            {"email": d.email, "file": d.file.file, "audience": d.audience,
-                             "message_id": msg["Message-ID"]})
+                yield PublishEvent(Step.SENT, f"sent {d.file.file} to {d.to}",
+                                   {"email": d.email, "file": d.file.file, "audience": d.audience,
+                                    "message_id": msg["Message-ID"]})
                 return smtp
         return smtp  # pragma: no cover (every attempt returns or retries)
 
     def _pause(self, attempt: int, why: str) -> Iterator[PublishEvent]:
         delay = self.retry_delays[attempt]
-        yield PublishEvent("retry", f"{why}; trying again in {delay:g} s")
+        yield PublishEvent(Step.RETRY, f"{why}; trying again in {delay:g} s")
         self.sleep(delay)
 
-    def _connect(self, config: SmtpConfig, log: SendLog, release: Release) -> Iterator[PublishEvent]:
+    def _connect(self, config: SmtpConfig, log: SendLog,
+                 release: Release) -> Generator[PublishEvent, None, smtplib.SMTP]:
         """Open an SMTP session; retry with backoff; raise SendError at the end."""
         last: Exception | None = None
         tries = len(self.retry_delays) + 1
@@ -254,6 +261,19 @@ class EmailPublisher(Publisher):
         raise SendError(f"cannot reach the SMTP server {config.server} after {tries} tries ({last}); "
                         f"{_tally(log, release)}. Check BRIEF_SMTP_HOST/BRIEF_SMTP_PORT and the network, "
                         f"then run brief publish --send again to send the rest")
+
+
+def _raise_if_any_unsent(log: SendLog, release: Release, failed: list[str], uncertain: list[str]) -> None:
+    """Raise SendError listing the messages not delivered and those that may or may not have been."""
+    parts = []
+    if failed:
+        parts.append(f"{len(failed)} message{'s' if len(failed) != 1 else ''} not delivered:\n  "
+                     + "\n  ".join(failed))
+    if uncertain:
+        parts.append(f"{len(uncertain)} message{'s' if len(uncertain) != 1 else ''} may or may not have been "
+                     f"delivered (left \"pending\" in {log.path}, never resent):\n  " + "\n  ".join(uncertain))
+    if parts:
+        raise SendError("\n".join(parts) + f"\n{_tally(log, release)}; the others were sent")
 
 
 def _tally(log: SendLog, release: Release) -> str:

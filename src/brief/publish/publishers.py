@@ -5,11 +5,12 @@ As Lektor's publishers: each is chosen by name, made with one signature
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from brief.content.load import Content
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 Clock = Callable[[], datetime]
 
 
-class Step(str, Enum):
+class Step(StrEnum):
     """What a publishing event reports."""
 
     WRITE = "write"
@@ -56,7 +57,7 @@ class PublishEvent:
 class PublishContext:
     """What every publisher is given: the pack, where the build and the release are, the environment, a clock."""
 
-    content: "Content"
+    content: Content
     build_dir: Path
     release_dir: Path
     env: Mapping[str, str] | None
@@ -68,14 +69,14 @@ class Publisher:
 
     name = "publisher"
 
-    def check(self, release: "Release") -> None:
+    def check(self, release: Release) -> None:
         """Refuse early (before anything is written or sent) when the publisher cannot run."""
 
-    def preflight(self, release: "Release") -> Iterator[PublishEvent]:
+    def preflight(self, release: Release) -> Iterator[PublishEvent]:
         """Yield notes about what the publisher will leave out, before anything is written."""
         yield from ()
 
-    def publish(self, release: "Release", dry_run: bool = False) -> Iterator[PublishEvent]:  # pragma: no cover
+    def publish(self, release: Release, dry_run: bool = False) -> Iterator[PublishEvent]:  # pragma: no cover
         """Send the release on its way, yielding progress."""
         raise NotImplementedError
 

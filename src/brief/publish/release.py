@@ -14,14 +14,14 @@ import json
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from brief import __version__
-from brief.output.atomic import fsync_dir, temp_name, write_bytes_atomic, write_error
 from brief.errors import BuildError
+from brief.output.atomic import fsync_dir, temp_name, write_bytes_atomic, write_error
 
 RELEASE_MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
@@ -80,6 +80,11 @@ class Release:
     assets: tuple[Asset, ...] = ()
 
     @property
+    def contents(self) -> tuple[ReleaseFile | Asset, ...]:
+        """Every file the folder holds besides manifest.json and SHA256SUMS: the editions, then their assets."""
+        return (*self.files, *self.assets)
+
+    @property
     def source_hashes(self) -> dict[str, str]:
         return {f.audience: f.source_hash for f in self.files}
 
@@ -132,7 +137,7 @@ class Release:
         return "".join(f"{h}  {n}\n" for h, n in sorted(lines, key=lambda x: x[1]))
 
     @classmethod
-    def from_manifest(cls, text: str) -> "Release":
+    def from_manifest(cls, text: str) -> Release:
         """Read a release's manifest.json; raise ValueError when it is not one."""
         d = json.loads(text)
         if not isinstance(d, dict) or d.get("format") != FORMAT or not _RELEASE_NAME.match(str(d.get("release"))):
@@ -186,7 +191,7 @@ def write_release(dist: Path, release: Release) -> Path:
     tmp = dist / temp_name(release.name)
     try:
         tmp.mkdir()
-        for f in (*release.files, *release.assets):
+        for f in release.contents:
             data = f.source.read_bytes() if f.source else b""
             if hashlib.sha256(data).hexdigest() != f.sha256:
                 raise BuildError(f"{f.source} changed while publishing (its sha256 no longer matches "
@@ -225,12 +230,12 @@ def verified_bytes(folder: Path, f: ReleaseFile | Asset) -> bytes:
 def release_damage(folder: Path, release: Release) -> list[str]:
     """Say what in a release folder is not as published: files missing or changed, SHA256SUMS not matching."""
     problems: list[str] = []
-    for f in (*release.files, *release.assets):
+    for f in release.contents:
         try:
             verified_bytes(folder, f)
         except ValueError as e:
             problems.append(str(e))
-    expected = {f.file: f.sha256 for f in (*release.files, *release.assets)}
+    expected = {f.file: f.sha256 for f in release.contents}
     try:
         expected[RELEASE_MANIFEST] = hashlib.sha256((folder / RELEASE_MANIFEST).read_bytes()).hexdigest()
         listed = {name: digest for digest, _, name in

@@ -17,20 +17,32 @@ The logic yields PublishEvents and raises BriefErrors; brief.commands.publish pr
 from __future__ import annotations
 
 import os
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Generator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from brief.errors import NOTHING_TO_DO, BriefError, ContentError, Problem, SendError, UsageError
 from brief.output.atomic import cleanup_leftovers, write_text_atomic
 from brief.output.lock import build_lock
 from brief.output.manifest import Manifest, edition_changes, edition_unchanged, manifest_path, read_manifest
+from brief.output.paths import contained_build_dir
 from brief.publish.feed import FEED, INDEX, render_feed, render_index
-from brief.publish.publishers import PUBLISHERS, Clock, PublishContext, PublishEvent, Publisher
+from brief.publish.publishers import PUBLISHERS, Clock, PublishContext, Publisher, PublishEvent, Step
 from brief.publish.release import (
-    RELEASE_MANIFEST, RESERVED, SUMS, Asset, Release, ReleaseFile, list_releases, read_release,
-    release_damage, release_name, versioned_name, write_release,
+    RELEASE_MANIFEST,
+    RESERVED,
+    SUMS,
+    Asset,
+    Release,
+    ReleaseFile,
+    list_releases,
+    read_release,
+    release_damage,
+    release_name,
+    versioned_name,
+    write_release,
 )
 
 if TYPE_CHECKING:
@@ -39,7 +51,7 @@ if TYPE_CHECKING:
 
 def utcnow() -> datetime:
     """Return the time now, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -74,11 +86,11 @@ class Summary:
 
     def note(self, e: PublishEvent) -> None:
         """Count one event in the summary."""
-        if e.kind == "write":
+        if e.kind == Step.WRITE:
             self.written.append(e.data.get("path", e.message))
-        elif e.kind in ("sent", "send"):
+        elif e.kind in (Step.SENT, Step.SEND):
             self.sent.append(dict(e.data))
-        elif e.kind == "skip":
+        elif e.kind == Step.SKIP:
             self.skipped.append(e.message)
         elif e.is_warning:
             self.warnings.append(e.message)
@@ -98,18 +110,19 @@ def publish(pack: Path | str, request: PublishRequest, summary: Summary) -> Iter
     if request.dry_run:
         yield from _publish(content, root, request, summary)
         return
+    contained_build_dir(root)  # a symlink out of build/ would publish elsewhere: refuse before writing
     with build_lock(build_dir, wait=request.wait, display=_show(root, build_dir / ".brief.lock")):
         for leftover in cleanup_leftovers(build_dir, recursive=True):
-            yield PublishEvent("clean", f"removed {_show(root, leftover)}, left by an interrupted run")
+            yield PublishEvent(Step.CLEAN, f"removed {_show(root, leftover)}, left by an interrupted run")
         yield from _publish(content, root, request, summary)
 
 
-def _publish(content: "Content", root: Path, request: PublishRequest, summary: Summary) -> Iterator[PublishEvent]:
+def _publish(content: Content, root: Path, request: PublishRequest, summary: Summary) -> Iterator[PublishEvent]:
     """Run the steps: check the build, respect the embargo, write the release and listing, send."""
     build_dir, dist = root / "build", root / "build" / "dist"
     base_url = _base_url(request.env)
     manifest, warnings = read_manifest(build_dir)
-    yield from (PublishEvent("warning", w) for w in warnings)
+    yield from (PublishEvent(Step.WARNING, w) for w in warnings)
     release = _release_from_build(content, root, build_dir, manifest)
     summary.release = release.name
     summary.embargo = content.pack.embargo.isoformat() if content.pack.embargo else None
@@ -130,23 +143,24 @@ def _publish(content: "Content", root: Path, request: PublishRequest, summary: S
     summary.exit_code = 0 if changed or sent else NOTHING_TO_DO
 
 
-def _embargo(content: "Content", request: PublishRequest, summary: Summary) -> Generator[PublishEvent, None, bool]:
+def _embargo(content: Content, request: PublishRequest, summary: Summary) -> Generator[PublishEvent, None, bool]:
     """Return True (after saying so) when the embargo holds the release back."""
     pack, moment = content.pack, request.now()
     if pack.embargo is None or moment >= pack.embargo:
         return False
     if request.ignore_embargo:
-        yield PublishEvent("warning", f"publishing before the embargo ({_when(pack.embargo)}) because of --ignore-embargo")
+        yield PublishEvent(Step.WARNING,
+                           f"publishing before the embargo ({_when(pack.embargo)}) because of --ignore-embargo")
         return False
     summary.status, summary.exit_code = "held", NOTHING_TO_DO
-    yield PublishEvent("held", f"edition {pack.edition} is under embargo until {_when(pack.embargo)}, "
+    yield PublishEvent(Step.HELD, f"edition {pack.edition} is under embargo until {_when(pack.embargo)}, "
                        f"{_delta(pack.embargo - moment)} from now; nothing was published or sent. The first run "
                        f"after that will publish it (or pass --ignore-embargo to publish now)",
                        {"embargo": pack.embargo.isoformat()})
     return True
 
 
-def _publishers(content: "Content", build_dir: Path, release_dir: Path, request: PublishRequest) -> list[Publisher]:
+def _publishers(content: Content, build_dir: Path, release_dir: Path, request: PublishRequest) -> list[Publisher]:
     """Make the publishers asked for by name, each with the same context."""
     if not request.send:
         return []
@@ -167,16 +181,16 @@ def _place(root: Path, dist: Path, release: Release, dry_run: bool,
         if damage:
             return existing, _damaged(root, folder, damage), False
         summary.status = "unchanged"
-        yield PublishEvent("skip", f"release {release.name} is already published with this content; nothing new "
+        yield PublishEvent(Step.SKIP, f"release {release.name} is already published with this content; nothing new "
                            f"to publish", {"release": release.name})
         return existing, None, False
     summary.status = "published"
     if dry_run:
-        for name in (*(f.file for f in (*release.files, *release.assets)), RELEASE_MANIFEST, SUMS):
-            yield PublishEvent("write", f"would write {_show(root, folder / name)}", {"path": str(folder / name)})
+        for name in (*(f.file for f in release.contents), RELEASE_MANIFEST, SUMS):
+            yield PublishEvent(Step.WRITE, f"would write {_show(root, folder / name)}", {"path": str(folder / name)})
     else:
         write_release(dist, release)
-        yield PublishEvent("write", f"wrote release {_show(root, folder)}/ "
+        yield PublishEvent(Step.WRITE, f"wrote release {_show(root, folder)}/ "
                            f"({len(release.files) + len(release.assets)} files and {SUMS})", {"path": str(folder)})
     return release, None, True
 
@@ -208,7 +222,7 @@ def _send(publishers: list[Publisher], release: Release, dry_run: bool,
     try:
         for p in publishers:  # they check every file against the release before sending it
             for event in p.publish(release, dry_run=dry_run):
-                sent = sent or event.kind in ("sent", "send")
+                sent = sent or event.kind in (Step.SENT, Step.SEND)
                 yield event
     except SendError as e:
         raise SendError(f"{e.message}\n{damaged}" if damaged else e.message) from None
@@ -220,7 +234,7 @@ def _write_listing(root: Path, dist: Path, planned: Release | None, content, dry
     """Regenerate index.html and feed.xml; write each only when its bytes change."""
     releases, warnings = list_releases(dist)
     for w in warnings:
-        yield PublishEvent("warning", w)
+        yield PublishEvent(Step.WARNING, w)
     if planned is not None:
         releases = sorted([*releases, planned], key=lambda r: (r.as_of, r.edition), reverse=True)
     pack = content.pack
@@ -238,10 +252,10 @@ def _write_listing(root: Path, dist: Path, planned: Release | None, content, dry
         if same:
             continue
         if dry_run:
-            yield PublishEvent("write", f"would write {_show(root, path)}", {"path": str(path)})
+            yield PublishEvent(Step.WRITE, f"would write {_show(root, path)}", {"path": str(path)})
         else:
             write_text_atomic(path, text)
-            yield PublishEvent("write", f"wrote {_show(root, path)}", {"path": str(path)})
+            yield PublishEvent(Step.WRITE, f"wrote {_show(root, path)}", {"path": str(path)})
 
 
 def _base_url(env: Mapping[str, str] | None) -> str | None:
@@ -253,10 +267,10 @@ def _base_url(env: Mapping[str, str] | None) -> str | None:
     return url
 
 
-def _release_from_build(content: "Content", root: Path, build_dir: Path, manifest: Manifest) -> Release:
+def _release_from_build(content: Content, root: Path, build_dir: Path, manifest: Manifest) -> Release:
     """Describe the release the current build makes; UsageError when an edition is missing or stale."""
-    from brief.output.settings import build_settings  # neither imports WeasyPrint
     from brief.edition.render import template_files
+    from brief.output.settings import build_settings  # neither imports WeasyPrint
 
     pack = content.pack
     name = release_name(pack.as_of, pack.edition)
@@ -335,9 +349,9 @@ def _show(root: Path, path: Path) -> str:
 
 
 def _when(t: datetime) -> str:
-    utc = t.astimezone(timezone.utc)
+    utc = t.astimezone(UTC)
     local = t.isoformat(sep=" ", timespec="minutes")
-    return local if t.utcoffset() == timezone.utc.utcoffset(None) else f"{local} ({utc:%Y-%m-%d %H:%M} UTC)"
+    return local if t.utcoffset() == UTC.utcoffset(None) else f"{local} ({utc:%Y-%m-%d %H:%M} UTC)"
 
 
 def _delta(d) -> str:

@@ -11,14 +11,15 @@ import json
 import os
 import smtplib
 import ssl
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from brief.output.atomic import write_text_atomic
 from brief.errors import SendError, UsageError
+from brief.output.atomic import write_text_atomic
 
 ENV = {
     "BRIEF_SMTP_HOST": "SMTP server name (required)",
@@ -52,13 +53,13 @@ class SmtpConfig:
         return parseaddr(self.sender)[1]
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "SmtpConfig":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SmtpConfig:
         """Read the BRIEF_SMTP_* variables; raise UsageError (exit 2) saying what to set."""
         env = os.environ if env is None else env
         get = lambda k: (env.get(k) or "").strip() or None  # noqa: E731
         host, sender = get("BRIEF_SMTP_HOST"), get("BRIEF_SMTP_FROM")
-        missing = [k for k, v in (("BRIEF_SMTP_HOST", host), ("BRIEF_SMTP_FROM", sender)) if not v]
-        if missing:
+        if host is None or sender is None:
+            missing = [k for k, v in (("BRIEF_SMTP_HOST", host), ("BRIEF_SMTP_FROM", sender)) if not v]
             names = "\n".join(f"  {k}: {v}" for k, v in ENV.items())
             raise UsageError(f"--send needs {' and '.join(missing)} set; brief reads SMTP settings only from "
                              f"these environment variables:\n{names}")
@@ -95,7 +96,7 @@ class SendLog:
         self.entries = entries or []
 
     @classmethod
-    def load(cls, path: Path) -> "SendLog":
+    def load(cls, path: Path) -> SendLog:
         """Read the log; a missing log is empty. An unreadable one stops sending (SendError):
         treating it as empty would send everything again."""
         try:
