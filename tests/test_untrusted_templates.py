@@ -30,7 +30,8 @@ def pack_with_secret(tmp_path: Path) -> tuple[Path, Path]:
 
 def staff_template(pack: Path, body: str) -> None:
     """Make the staff edition's template the built-in one plus body in its head block."""
-    (pack / "templates" / "congress.html.j2").write_text(
+    (pack / "templates" / "layouts").mkdir(parents=True, exist_ok=True)
+    (pack / "templates" / "layouts" / "dense.html.j2").write_text(
         '{% extends "base.html.j2" %}\n{% block head %}' + body + "{% endblock %}\n", encoding="utf-8")
 
 
@@ -49,7 +50,7 @@ def test_globals_are_out_of_reach_of_a_template(tmp_path):
     staff_template(pack, "{{ cycler.__init__.__globals__.os.popen('cat " + str(secret) + "').read() }}")
     r = brief("build", "-C", pack, "-a", "staff")
     assert r.exit_code == 4, r.output
-    assert "templates/congress.html.j2:2" in r.output and "unsafe" in r.output
+    assert "templates/layouts/dense.html.j2:2" in r.output and "unsafe" in r.output
     assert "Traceback" not in r.output
     assert not (pack / "build" / "staff").exists() and not leaked(tmp_path)
 
@@ -59,7 +60,7 @@ def test_a_template_cannot_mutate_what_it_is_given(tmp_path):
     staff_template(pack, "{{ pack.keywords.append('x') }}")
     r = brief("build", "-C", pack, "-a", "staff")
     assert r.exit_code == 4, r.output
-    assert "templates/congress.html.j2:2" in r.output
+    assert "templates/layouts/dense.html.j2:2" in r.output
 
 
 def test_include_through_a_symlink_out_of_the_pack_is_refused(tmp_path):
@@ -103,7 +104,7 @@ def test_an_asset_symlinked_out_is_neither_copied_nor_attached_nor_published(tmp
     assert r.exit_code == 4, r.output
     assert "templates/annex.txt: leads outside the pack's templates/" in r.output
     (pack / "templates" / "annex.txt").unlink()
-    (pack / "templates" / "congress.html.j2").unlink()
+    (pack / "templates" / "layouts" / "dense.html.j2").unlink()
     assert brief("build", "-C", pack, "--all").exit_code == 0
     r = brief("publish", "-C", pack, "--ignore-embargo")
     assert r.exit_code == 0, r.output

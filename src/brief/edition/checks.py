@@ -23,7 +23,22 @@ def check_profiles(c: Content, docs: dict[str, Document]) -> tuple[list[Problem]
         doc = docs[f"content/audiences/{name}.yaml"]
         for i, section in enumerate(profile.sections):
             errors += _section_problems(doc, i, section, profile, versions)
+        errors += _repeated_sections(doc, profile)
     return errors, []
+
+
+def _repeated_sections(doc: Document, profile: m.Audience) -> list[Problem]:
+    """A section kind may be listed once per profile (unknown kinds are reported as such, once each)."""
+    first: dict[str, int] = {}
+    found = []
+    for i, section in enumerate(profile.sections):
+        if section.kind not in first or section.kind not in SECTIONS:
+            first.setdefault(section.kind, i)
+            continue
+        line = doc.place(("sections", first[section.kind]))[0]
+        found.append(doc.problem(("sections", i), f"section '{section.kind}' is listed twice (first at line {line}); "
+                                 "list each section once, with all its options there"))
+    return found
 
 
 def _section_problems(doc: Document, i: int, section: m.Section, profile: m.Audience, versions: int) -> list[Problem]:

@@ -38,6 +38,26 @@ def template_dirs(root: Path) -> list[Path]:
     return [Path(root) / "templates", builtin_templates("editions")]
 
 
+DEFAULT_LAYOUT = "single"
+
+
+def layout_file(name: str | None) -> str:
+    """Return the template file a profile's `template:` names: a layout ('dense'), or a file ('mine.html.j2')."""
+    if not name:
+        return f"layouts/{DEFAULT_LAYOUT}.html.j2"
+    return name if name.endswith(".j2") else f"layouts/{name}.html.j2"
+
+
+def layouts(root: Path) -> dict[str, list[str]]:
+    """Return the layout names on offer: {"built-in": [...], "pack": [...]}."""
+    found: dict[str, list[str]] = {"built-in": [], "pack": []}
+    for where, base in zip(("pack", "built-in"), template_dirs(root)):
+        folder = base / "layouts"
+        if folder.is_dir():
+            found[where] = sorted(p.name.removesuffix(".html.j2") for p in folder.glob("*.html.j2"))
+    return found
+
+
 def environment(root: Path) -> jinja2.Environment:
     """Return the editions' Jinja environment: the pack's templates first, then the built-in ones."""
     env = strict_environment(template_dirs(root))
@@ -104,7 +124,7 @@ def render_html(content: "Content", edition: "Edition", env: jinja2.Environment 
     name = edition.audience.name
     profile = f"content/audiences/{name}.yaml"
     try:
-        template = env.get_template(edition.audience.template)
+        template = env.get_template(layout_file(edition.audience.template))
         html = template.render(edition=edition, pack=edition.pack, audience=edition.audience,
                                sections=edition.sections)
     except jinja2.TemplateSyntaxError as e:
@@ -114,7 +134,7 @@ def render_html(content: "Content", edition: "Edition", env: jinja2.Environment 
         raise ContentError([_runtime_problem(content.root, e, f"includes {e.name}")]) from None
     except jinja2.TemplateNotFound as e:
         missing = e.name if isinstance(e.name, str) else ", ".join(map(str, e.name))
-        if missing == edition.audience.template:
+        if missing == layout_file(edition.audience.template):
             problem = Problem(profile, _line_of(content.files.get(profile), "template:"), None, "template",
                               f"template '{missing}' not found in {content.root / 'templates'} "
                               f"or the built-in templates ({builtin_templates('editions')})")

@@ -35,10 +35,15 @@ class SectionKind:
     options: tuple[str, ...] = ()
     versions: int = 0  # how many agreement versions it needs
     select: str | None = None  # its function in brief.edition.select; None: the tailor builds it itself
+    wide: tuple[str | None, ...] = ()  # the modes in which it needs the full width (None: its default mode)
 
     @property
     def template(self) -> str:
         return f"sections/{self.name}.html.j2"
+
+    def is_wide(self, mode: str | None) -> bool:
+        """True when the section, in this mode, runs across every column of a multi-column layout."""
+        return mode in self.wide
 
     def selector(self) -> "Selector | None":
         """Return the function that selects this section's content (imported only when an edition is tailored)."""
@@ -50,15 +55,17 @@ class SectionKind:
 _VERSIONS = "content/versions.yaml"
 
 SECTIONS: Mapping[str, SectionKind] = {k.name: k for k in (
-    SectionKind("bottom_line", "Bottom line"),
+    SectionKind("bottom_line", "Bottom line", wide=(None,)),
     SectionKind("assessments", "Key judgements", ("content/assessments.yaml",), ("max", "max_priority"),
                 select="assessments"),
-    SectionKind("changes", "What changed", (_VERSIONS,), ("areas", "mode"), versions=2, select="changes"),
-    SectionKind("scope", "What the agreement covers now", (_VERSIONS,), versions=1, select="scope"),
+    SectionKind("changes", "What changed", (_VERSIONS,), ("areas", "mode"), versions=2, select="changes",
+                wide=(None, "table")),
+    SectionKind("scope", "What the agreement covers now", (_VERSIONS,), versions=1, select="scope", wide=(None,)),
     SectionKind("provisions", "Provisions by area", (_VERSIONS,), ("areas",), versions=1, select="provisions"),
     SectionKind("stakeholders", "Who stands where", ("content/stakeholders.yaml",), ("max", "max_priority"),
                 select="stakeholders"),
-    SectionKind("timeline", "Timeline", ("content/timeline.yaml", _VERSIONS), ("max",), select="timeline"),
+    SectionKind("timeline", "Timeline", ("content/timeline.yaml", _VERSIONS), ("max",), select="timeline",
+                wide=(None,)),
     SectionKind("figures", "Key figures", ("content/figures.yaml",), ("max",), select="figures"),
     SectionKind("recommendations", "Recommendations", ("content/recommendations.yaml",), ("max", "max_priority"),
                 select="recommendations"),

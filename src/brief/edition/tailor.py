@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 
 from brief.content import model as m
 from brief.content.load import Content
@@ -52,8 +53,8 @@ def tailor(content: Content, audience: m.Audience) -> Edition:
             if not entries and data is None:
                 continue  # nothing for this reader: no empty heading
         sections.append(TailoredSection(spec.kind, spec.title or kind.title, kind.template, spec.intro,
-                                        tuple(entries), data))
-    sections = _with_sources(sections, cite)
+                                        tuple(entries), data, kind.is_wide(spec.mode)))
+    sections = [replace(s, number=n) for n, s in enumerate(_with_sources(sections, cite), 1)]
     contact = next((c for c in content.pack.contacts if c.id == audience.contact), None)
     return Edition(audience, content.pack, edition_slug(content, audience.name), bottom_line, contact,
                    tuple(sections), cite.entries())

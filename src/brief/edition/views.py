@@ -81,6 +81,16 @@ class TailoredSection:
     intro: str | None = None
     entries: tuple = ()
     data: Any = None  # kind-specific: Changes, the scope's version, the timeline SVG
+    wide: bool = False  # runs the full width of a multi-column layout
+    number: int = 0  # its place in the edition, from 1: ids and headings use it
+
+
+@dataclass(frozen=True)
+class Run:
+    """Consecutive sections that flow together: in columns, or one wide section across them."""
+
+    wide: bool
+    sections: tuple[TailoredSection, ...]
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,21 @@ class Edition:
     contact: m.Contact | None
     sections: tuple[TailoredSection, ...]
     sources: tuple[SourceEntry, ...] = field(default=())
+
+    @property
+    def runs(self) -> tuple[Run, ...]:
+        """Group the sections for layout: each wide one alone, the others in runs that share columns.
+
+        A wide section is never placed inside a multi-column box (CSS column-span), which
+        WeasyPrint can lay out wrongly across a page break: rows dropped, or a crash.
+        """
+        runs: list[Run] = []
+        for section in self.sections:
+            if runs and not section.wide and not runs[-1].wide:
+                runs[-1] = Run(False, (*runs[-1].sections, section))
+            else:
+                runs.append(Run(section.wide, (section,)))
+        return tuple(runs)
 
 
 class Citer:
