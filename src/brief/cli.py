@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from brief import __version__
-from brief.errors import Interrupted, Terminated, UnexpectedError
+from brief.errors import InterruptedByScheduler, InterruptedByUser, Terminated, UnexpectedError
 
 pack_option = click.option(
     "-C", "--pack", "pack", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
@@ -66,9 +66,9 @@ class BriefGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except KeyboardInterrupt:
-            raise Interrupted("Ctrl-C (SIGINT)", 130) from None
+            raise InterruptedByUser() from None
         except Terminated:
-            raise Interrupted("SIGTERM", 143) from None
+            raise InterruptedByScheduler() from None
         except OSError as e:
             if e.errno in _OUTPUT_ERRORS:
                 _flush_or_silence()
@@ -164,7 +164,8 @@ def diff(pack: Path, from_id: str | None, to_id: str | None, fmt: str, color: bo
 @click.option("--dry-run", is_flag=True, help="List what would be published or sent; change nothing.")
 @click.option("--ignore-embargo", is_flag=True, help="Publish and send even before the embargo time.")
 @run_options
-def publish(pack: Path, send: bool, dry_run: bool, ignore_embargo: bool, wait: float, quiet: bool, as_json: bool) -> None:
+def publish(pack: Path, send: bool, dry_run: bool, ignore_embargo: bool, wait: float, quiet: bool,
+            as_json: bool) -> None:
     """Write a versioned release to build/dist/ and optionally mail it."""
     from brief.commands.publish import run_publish
 

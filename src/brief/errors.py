@@ -57,12 +57,27 @@ class SendError(BriefError):
 
 
 class Interrupted(BriefError):
-    """A signal stopped the run (Ctrl-C, or SIGTERM from a scheduler); the last good build stays."""
+    """A signal stopped the run; the last good build stays. Exit 128 + the signal's number."""
 
-    def __init__(self, signal_name: str, exit_code: int):
-        super().__init__(f"stopped by {signal_name}; nothing half-written was kept and the last good build stays")
-        # click types exit_code as a ClassVar; a signal's code (128 + its number) is known only when it arrives.
-        self.exit_code = exit_code  # type: ignore[misc]
+    signal_name = "a signal"
+
+    def __init__(self) -> None:
+        super().__init__(f"stopped by {self.signal_name}; nothing half-written was kept and the last good "
+                         "build stays")
+
+
+class InterruptedByUser(Interrupted):
+    """Ctrl-C."""
+
+    signal_name = "Ctrl-C (SIGINT)"
+    exit_code = 130
+
+
+class InterruptedByScheduler(Interrupted):
+    """SIGTERM, as systemd and cron timeouts send."""
+
+    signal_name = "SIGTERM"
+    exit_code = 143
 
 
 class Terminated(BaseException):

@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from brief.content import model as m
-from brief.content.load import Content, load_pack as load_content
+from brief.content.load import Content
+from brief.content.load import load_pack as load_content
 from brief.content.yamlload import Document
 from brief.edition.sections import OPTIONS, SECTIONS, SectionKind, honouring
 from brief.errors import Problem
@@ -44,7 +45,8 @@ def _repeated_sections(doc: Document, profile: m.Audience) -> list[Problem]:
 def _section_problems(doc: Document, i: int, section: m.Section, profile: m.Audience, versions: int) -> list[Problem]:
     kind = SECTIONS.get(section.kind)
     if kind is None:
-        return [doc.problem(("sections", i), f"unknown section '{section.kind}'; known sections: {', '.join(SECTIONS)}")]
+        return [doc.problem(("sections", i),
+                            f"unknown section '{section.kind}'; known sections: {', '.join(SECTIONS)}")]
     found = [doc.problem(("sections", i, option), f"'{option}' has no effect on a '{kind.name}' section; "
                          f"it applies to: {', '.join(honouring(option))}", key=True)
              for option in OPTIONS if getattr(section, option) not in (None, []) and option not in kind.options]
@@ -57,7 +59,8 @@ def _section_problems(doc: Document, i: int, section: m.Section, profile: m.Audi
 
 def _version_problems(doc: Document, i: int, kind: SectionKind, versions: int) -> list[Problem]:
     if kind.versions and not versions:
-        return [doc.problem(("sections", i), f"section '{kind.name}' needs content/versions.yaml, which this pack lacks")]
+        return [doc.problem(("sections", i),
+                            f"section '{kind.name}' needs content/versions.yaml, which this pack lacks")]
     if kind.versions == 2 and versions < 2:
         return [doc.problem(("sections", i), f"a '{kind.name}' section compares two versions, but "
                             "content/versions.yaml has only one; add the earlier version or drop the section")]

@@ -6,9 +6,8 @@ import traceback
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote, urlsplit
-
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 import jinja2
 
@@ -51,7 +50,7 @@ def layout_file(name: str | None) -> str:
 def layouts(root: Path) -> dict[str, list[str]]:
     """Return the layout names on offer: {"built-in": [...], "pack": [...]}."""
     found: dict[str, list[str]] = {"built-in": [], "pack": []}
-    for where, base in zip(("pack", "built-in"), template_dirs(root)):
+    for where, base in zip(("pack", "built-in"), template_dirs(root), strict=True):
         folder = base / "layouts"
         if folder.is_dir():
             found[where] = sorted(p.name.removesuffix(".html.j2") for p in folder.glob("*.html.j2"))
@@ -78,7 +77,7 @@ def moment(value) -> str:
     return f"{value.day} {value:%B %Y, %H:%M} {zone}"
 
 
-def figure_text(f: "m.Figure") -> str:
+def figure_text(f: m.Figure) -> str:
     """Format a figure as 'about 120,000 households'."""
     number = f"{f.value:,.0f}" if float(f.value).is_integer() else f"{f.value:,g}"
     qualifier = "" if f.qualifier == "exactly" else f.qualifier + " "
@@ -118,7 +117,7 @@ def assets(root: Path) -> dict[str, Path]:
     return {rel: path for rel, path in template_files(root).items() if not rel.endswith(".j2")}
 
 
-def render_html(content: "Content", edition: "Edition", env: jinja2.Environment | None = None) -> Page:
+def render_html(content: Content, edition: Edition, env: jinja2.Environment | None = None) -> Page:
     """Render one edition to HTML and check it; raise ContentError or BuildError naming the edition."""
     env = env or environment(content.root)
     name = edition.audience.name
@@ -133,7 +132,7 @@ def render_html(content: "Content", edition: "Edition", env: jinja2.Environment 
     except OutsideTemplates as e:
         raise ContentError([_runtime_problem(content.root, e, f"includes {e.name}")]) from None
     except jinja2.TemplateNotFound as e:
-        missing = e.name if isinstance(e.name, str) else ", ".join(map(str, e.name))
+        missing = e.name if isinstance(e.name, str) else ", ".join(map(str, e.name or ()))
         if missing == layout_file(edition.audience.template):
             problem = Problem(profile, _line_of(content.files.get(profile), "template:"), None, "template",
                               f"template '{missing}' not found in {content.root / 'templates'} "
@@ -247,7 +246,8 @@ class _Checker(HTMLParser):
             href = a["href"]
             scheme = urlsplit(href).scheme.lower()
             if scheme and scheme not in _LINK_SCHEMES:
-                self.problems.append(f"link <a href=\"{href}\"> uses a '{scheme}:' URL; only http(s), mailto and tel links are allowed")
+                self.problems.append(f"link <a href=\"{href}\"> uses a '{scheme}:' URL; "
+                                     "only http(s), mailto and tel links are allowed")
         if tag == "img" and not (a.get("alt") or "").strip():
             self.problems.append(f"<img src=\"{a.get('src', '')}\"> has no alt text; describe the image in alt=\"...\"")
         if tag == "svg":
@@ -270,7 +270,8 @@ class _Checker(HTMLParser):
         if tag == "svg":
             svg = self._svg.pop()
             if svg["img"] and not (svg["title"] or svg["label"]):
-                self.problems.append("<svg role=\"img\"> has no <title> or aria-label; give the graphic a text alternative")
+                self.problems.append("<svg role=\"img\"> has no <title> or aria-label; "
+                                     "give the graphic a text alternative")
         else:
             self._svg[-1]["depth"] -= 1
 

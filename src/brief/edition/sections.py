@@ -10,8 +10,9 @@ section kind is one entry here and one template in templates/editions/sections/.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from brief.content import model as m
@@ -45,11 +46,11 @@ class SectionKind:
         """True when the section, in this mode, runs across every column of a multi-column layout."""
         return mode in self.wide
 
-    def selector(self) -> "Selector | None":
+    def selector(self) -> Selector | None:
         """Return the function that selects this section's content (imported only when an edition is tailored)."""
         if self.select is None:
             return None
-        return getattr(importlib.import_module("brief.edition.select"), self.select)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module("brief.edition.select"), self.select)
 
 
 _VERSIONS = "content/versions.yaml"

@@ -1,7 +1,8 @@
 """Choose and order what each section kind shows for one audience (the selectors the registry names)."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from markupsafe import Markup
 
@@ -10,7 +11,7 @@ from brief.content import model as m
 from brief.content.lineage import current_version, resolved_provisions
 from brief.content.load import Content
 from brief.edition.graphics import Marker, comparison_svg, spans_of, timeline_svg
-from brief.edition.views import Changes, ChangeRow, Citer, Entry, FigureGroup
+from brief.edition.views import ChangeRow, Changes, Citer, Entry, FigureGroup
 
 Selected = tuple[list, Any]  # (entries, kind-specific data)
 
@@ -102,9 +103,15 @@ def contacts(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selecte
 
 
 
+def _versions(c: Content) -> m.VersionsFile:
+    # The profile checks refuse a section that needs versions in a pack without them.
+    assert c.versions is not None, "a versions section in a pack without versions.yaml"
+    return c.versions
+
+
 def _provisions_by_area(c: Content, cite: Citer, areas: Iterable[str]):
-    version = current_version(c.versions)
-    provisions = resolved_provisions(list(c.versions.versions), version)
+    version = current_version(_versions(c))
+    provisions = resolved_provisions(list(_versions(c).versions), version)
     wanted = [x for x in m.AREAS if x in set(areas)]
     groups = []
     for area in wanted:
@@ -127,7 +134,7 @@ def provisions(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selec
 def changes(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
     """Select the changes section's content."""
     from_id, to_id = a.compare or (None, None)
-    comparison: Comparison = compare(c.versions, from_id, to_id)
+    comparison: Comparison = compare(_versions(c), from_id, to_id)
     mode = spec.mode or "table"
     areas = list(spec.areas)
     shown = []

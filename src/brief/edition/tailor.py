@@ -45,7 +45,8 @@ def tailor(content: Content, audience: m.Audience) -> Edition:
     sections = []
     for spec in audience.sections:
         kind = SECTIONS[spec.kind]
-        entries, data = (), None
+        entries: list | tuple = ()
+        data = None
         if spec.kind == "bottom_line" and audience.bottom_line is not None:
             bottom_line = Entry(audience.bottom_line, cite(audience.bottom_line.sources))
         elif (select := kind.selector()) is not None:  # the sources list is complete once all have cited

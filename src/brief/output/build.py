@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Union
+from typing import TYPE_CHECKING
 
 from brief.errors import BriefError, BuildError, UsageError
 from brief.output.atomic import cleanup_leftovers, write_bytes_atomic, write_text_atomic
 from brief.output.inputs import Input, edition_inputs, input_digests, source_hash
 from brief.output.lock import build_lock
-from brief.output.manifest import (EditionRecord, Manifest, OutputFile, edition_unchanged, make_edition,
-                                   read_manifest, write_manifest)
+from brief.output.manifest import (
+    EditionRecord,
+    Manifest,
+    OutputFile,
+    edition_unchanged,
+    make_edition,
+    read_manifest,
+    write_manifest,
+)
 from brief.output.paths import contained_build_dir
 from brief.output.settings import build_settings
 
@@ -67,8 +75,8 @@ class Warned:
     message: str
 
 
-BuildEvent = Union[Written, Skipped, Warned]
-Sources = tuple[list[Input], dict[str, "str | None"], str]  # an edition's inputs, their digests, its source hash
+BuildEvent = Written | Skipped | Warned
+Sources = tuple[list[Input], dict[str, str | None], str]  # an edition's inputs, their digests, its source hash
 
 
 def build(pack: Path, request: BuildRequest) -> Iterator[BuildEvent]:
@@ -111,7 +119,7 @@ def clean(root: Path, build_dir: Path) -> Iterator[Warned]:
         yield Warned(f"removed {leftover.relative_to(root)}, left by an interrupted run")
 
 
-def load(root: Path) -> "Content":
+def load(root: Path) -> Content:
     """Load and validate the pack (pydantic and the models are imported only now)."""
     from brief.edition.checks import load_pack
 
@@ -145,7 +153,7 @@ def choose_editions(known: list[str], request: BuildRequest) -> list[str]:
     return list(dict.fromkeys(request.audiences))
 
 
-def make_editions(content: "Content", names: list[str], manifest: Manifest, build_dir: Path,
+def make_editions(content: Content, names: list[str], manifest: Manifest, build_dir: Path,
                   request: BuildRequest) -> Iterator[BuildEvent]:
     """Tailor, render, print, check, write and record the named editions."""
     if not names:
@@ -176,7 +184,7 @@ def make_editions(content: "Content", names: list[str], manifest: Manifest, buil
         raise BuildError("\n".join(failures))
 
 
-def edition_sources(content: "Content", name: str) -> Sources:
+def edition_sources(content: Content, name: str) -> Sources:
     """Return an edition's inputs, their digests and its source hash."""
     from brief.edition.render import template_files
 
@@ -185,7 +193,7 @@ def edition_sources(content: "Content", name: str) -> Sources:
     return inputs, digests, source_hash(digests, settings=build_settings())
 
 
-def check_printed(page: "Page", result: "Printed", budget: int, allow_overflow: bool) -> Warned | str | None:
+def check_printed(page: Page, result: Printed, budget: int, allow_overflow: bool) -> Warned | str | None:
     """Return why a printed edition must not be written (a message), a warning, or None when it is fine."""
     if result.missing:
         return (f"{page.audience}: the PDF lacks what the HTML has: {'; '.join(result.missing)}; "
@@ -198,8 +206,8 @@ def check_printed(page: "Page", result: "Printed", budget: int, allow_overflow: 
     return f"{over}; shorten the content or raise page_budget (nothing written for it)"
 
 
-def record(build_dir: Path, manifest: Manifest, page: "Page", result: "Printed", sources: Sources,
-           content: "Content") -> Written:
+def record(build_dir: Path, manifest: Manifest, page: Page, result: Printed, sources: Sources,
+           content: Content) -> Written:
     """Write an edition's files, record them in the manifest, and say so."""
     profile = content.audiences[page.audience]
     pdf, html, assets = write_edition(page, result.pdf)
@@ -211,7 +219,7 @@ def record(build_dir: Path, manifest: Manifest, page: "Page", result: "Printed",
     return Written(page.audience, pdf, html, result.pages, profile.page_budget, entry.files)
 
 
-def write_edition(page: "Page", pdf: bytes) -> tuple[Path, Path, list[Path]]:
+def write_edition(page: Page, pdf: bytes) -> tuple[Path, Path, list[Path]]:
     """Write an edition's assets, HTML, then PDF, each atomically; return the PDF, HTML and asset paths."""
     written = []
     for name, source in page.assets.items():

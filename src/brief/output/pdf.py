@@ -100,10 +100,10 @@ def render_pdf(job: Page) -> PdfResult:
     if errors:
         raise BuildError("\n".join(f"{job.audience}: {e}" for e in errors))
     # A character no shipped font has prints as an empty box: as bad as a fallback font.
-    missing = [m for r in capture.records for m in re.findall(r'"(.+?)" \((U\+[0-9A-F]+)\)', r.getMessage())
-               if ".notdef" in r.getMessage()]
-    if missing:
-        chars = ", ".join(dict.fromkeys(f"{c} ({code})" for c, code in missing))
+    glyphs = [m for r in capture.records for m in re.findall(r'"(.+?)" \((U\+[0-9A-F]+)\)', r.getMessage())
+              if ".notdef" in r.getMessage()]
+    if glyphs:
+        chars = ", ".join(dict.fromkeys(f"{c} ({code})" for c, code in glyphs))
         raise BuildError(f"{job.audience}: the shipped fonts have no glyph for {chars}; these would print as "
                          "empty boxes. Replace them, or add a font that has them to templates/fonts")
     check_fonts(job.audience, document.fonts.values(), declared_fonts(job.assets))

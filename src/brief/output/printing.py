@@ -6,10 +6,11 @@ import ctypes.util
 import multiprocessing
 import os
 import signal
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from brief.errors import BuildError
 
@@ -68,7 +69,7 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def print_one(page: "Page") -> Printed:
+def print_one(page: Page) -> Printed:
     """Print one page in a worker (imported there, so the main process never loads WeasyPrint)."""
     from brief.output.pdf import render_pdf
 
@@ -76,7 +77,7 @@ def print_one(page: "Page") -> Printed:
     return Printed(result.pdf, result.pages, result.warnings, result.missing)
 
 
-def print_pdfs(pool: ProcessPoolExecutor, pages: list["Page"]) -> tuple[dict[str, Printed], list[str]]:
+def print_pdfs(pool: ProcessPoolExecutor, pages: list[Page]) -> tuple[dict[str, Printed], list[str]]:
     """Print every page in the pool, longest first; return results by audience and error messages."""
     futures: list[tuple[str, Future]] = [
         (page.audience, pool.submit(print_one, page)) for page in sorted(pages, key=lambda p: -len(p.html))
