@@ -1,10 +1,8 @@
 """Content loading and validation: every bad input gets file:line, the field, and a non-zero exit."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -12,13 +10,12 @@ from click.testing import CliRunner
 from brief.cli import main
 from brief.edition.checks import load_pack
 from brief.errors import ContentError
+from helpers import FIXTURES, REPO, copy_pack
 
-FIXTURES = Path(__file__).parent / "fixtures"
 MINIMAL = FIXTURES / "minimal"
-REPO = Path(__file__).parent.parent
 
 # Each case is a directory under fixtures/bad/ whose content/ files replace the
-# minimal pack's; the expected line is the first line `brief check` prints.
+# minimal pack's (copy_pack lays it over a copy); the expected line is the first line `brief check` prints.
 BAD = {
     "malformed": "content/assessments.yaml:5:1: malformed YAML: found unexpected end of stream while scanning "
                  "a quoted scalar that starts at line 3",
@@ -43,22 +40,13 @@ BAD = {
 }
 
 
-def overlay(tmp_path: Path, *cases: str) -> Path:
-    """Copy the minimal pack and lay the given bad cases' files over it."""
-    pack = tmp_path / "pack"
-    shutil.copytree(MINIMAL, pack)
-    for case in cases:
-        shutil.copytree(FIXTURES / "bad" / case / "content", pack / "content", dirs_exist_ok=True)
-    return pack
-
-
 def test_every_bad_case_has_a_fixture_and_an_expectation():
     assert sorted(p.name for p in (FIXTURES / "bad").iterdir()) == sorted(BAD)
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_input_is_reported_with_its_place(tmp_path, case):
-    result = CliRunner().invoke(main, ["check", "-C", str(overlay(tmp_path, case))])
+    result = CliRunner().invoke(main, ["check", "-C", str(copy_pack("minimal", tmp_path / "pack", case))])
     assert result.exit_code == 4, result.output
     first = result.output.splitlines()[0]
     assert first.startswith(BAD[case]), first
@@ -68,7 +56,7 @@ def test_bad_input_is_reported_with_its_place(tmp_path, case):
 
 def test_every_problem_in_one_run(tmp_path):
     # Three files broken in three ways: all three reported, then one exit.
-    pack = overlay(tmp_path, "unknown_enum", "impossible_date", "not_mapping")
+    pack = copy_pack("minimal", tmp_path / "pack", "unknown_enum", "impossible_date", "not_mapping")
     result = CliRunner().invoke(main, ["check", "-C", str(pack)])
     assert result.exit_code == 4
     assert "content/pack.yaml:3:8: as_of:" in result.output
@@ -78,12 +66,12 @@ def test_every_problem_in_one_run(tmp_path):
 
 
 def test_snippet_shows_the_offending_line(tmp_path):
-    result = CliRunner().invoke(main, ["check", "-C", str(overlay(tmp_path, "unknown_enum"))])
+    result = CliRunner().invoke(main, ["check", "-C", str(copy_pack("minimal", tmp_path / "pack", "unknown_enum"))])
     assert result.output.splitlines()[1].strip() == "confidence: certain"
 
 
 def test_real_process_exits_non_zero_without_traceback(tmp_path):
-    pack = overlay(tmp_path, "python_tag")
+    pack = copy_pack("minimal", tmp_path / "pack", "python_tag")
     proc = subprocess.run([sys.executable, "-m", "brief", "check", "-C", str(pack)], capture_output=True, text=True)
     assert proc.returncode == 4
     assert "Traceback" not in proc.stderr
@@ -91,7 +79,7 @@ def test_real_process_exits_non_zero_without_traceback(tmp_path):
 
 
 def test_scalars_stay_as_typed(tmp_path):
-    pack = overlay(tmp_path)
+    pack = copy_pack("minimal", tmp_path / "pack")
     text = (pack / "content/pack.yaml").read_text()
     text = text.replace("title: Municipal Water Compact", "title: NO").replace("organisation: Example Policy Lab",
                                                                                 "organisation: 1.10")
@@ -103,7 +91,7 @@ def test_scalars_stay_as_typed(tmp_path):
 
 
 def test_empty_value_is_an_error_not_the_text_none(tmp_path):
-    pack = overlay(tmp_path)
+    pack = copy_pack("minimal", tmp_path / "pack")
     path = pack / "content/pack.yaml"
     path.write_text(path.read_text().replace("subtitle: What the 2025 revision changes", "subtitle:"))
     load_pack(pack)  # optional field left empty is fine: it means "not set"
@@ -114,7 +102,7 @@ def test_empty_value_is_an_error_not_the_text_none(tmp_path):
 
 
 def test_missing_required_file_and_not_a_pack(tmp_path):
-    pack = overlay(tmp_path)
+    pack = copy_pack("minimal", tmp_path / "pack")
     (pack / "content/sources.yaml").unlink()
     result = CliRunner().invoke(main, ["check", "-C", str(pack)])
     assert result.exit_code == 4
@@ -128,7 +116,7 @@ def test_missing_required_file_and_not_a_pack(tmp_path):
 
 
 def test_control_characters_and_line_breaks_are_refused_where_typed(tmp_path):
-    pack = overlay(tmp_path)
+    pack = copy_pack("minimal", tmp_path / "pack")
     path = pack / "content/pack.yaml"
     # A YAML escape gets the character past the parser; the model still refuses it.
     text = path.read_text().replace("title: Municipal Water Compact", 'title: "Municipal\\x0cWater Compact"')
@@ -143,7 +131,7 @@ def test_control_characters_and_line_breaks_are_refused_where_typed(tmp_path):
 
 
 def test_deep_nesting_is_a_problem_not_a_crash(tmp_path):
-    pack = overlay(tmp_path)
+    pack = copy_pack("minimal", tmp_path / "pack")
     with open(pack / "content/pack.yaml", "a") as f:
         f.write("keywords: " + "[" * 3000 + "]" * 3000 + "\n")
     result = CliRunner().invoke(main, ["check", "-C", str(pack)])
@@ -152,7 +140,7 @@ def test_deep_nesting_is_a_problem_not_a_crash(tmp_path):
 
 
 def test_profile_rules(tmp_path):
-    pack = overlay(tmp_path)
+    pack = copy_pack("minimal", tmp_path / "pack")
     profile = pack / "content/audiences/council.yaml"
     text = profile.read_text().replace("  - kind: changes\n    mode: summary\n",
                                        "  - kind: sources\n    mode: summary\n")
@@ -172,7 +160,7 @@ def test_profile_rules(tmp_path):
 
 
 def test_raw_control_character_in_a_file_is_placed(tmp_path):
-    pack = overlay(tmp_path)
+    pack = copy_pack("minimal", tmp_path / "pack")
     path = pack / "content/pack.yaml"
     path.write_text(path.read_text().replace("Example Policy Lab", "Example\x0cPolicy Lab"))
     result = CliRunner().invoke(main, ["check", "-C", str(pack)])
@@ -182,7 +170,7 @@ def test_raw_control_character_in_a_file_is_placed(tmp_path):
 
 
 def test_changes_needs_two_versions(tmp_path):
-    pack = overlay(tmp_path)
+    pack = copy_pack("minimal", tmp_path / "pack")
     path = pack / "content/versions.yaml"
     text = path.read_text()
     path.write_text(text[: text.index("  - id: compact-2025")])
@@ -202,7 +190,7 @@ def test_check_summarises_a_pack_other_than_sta():
 
 
 def test_conflicting_figures_are_kept_and_warned(tmp_path):
-    pack = overlay(tmp_path)
+    pack = copy_pack("minimal", tmp_path / "pack")
     path = pack / "content/figures.yaml"
     path.write_text(path.read_text() + """  - id: users-gazette
     quantity: households-served
@@ -221,7 +209,7 @@ def test_conflicting_figures_are_kept_and_warned(tmp_path):
 
 
 def test_cross_references_between_files(tmp_path):
-    pack = overlay(tmp_path)
+    pack = copy_pack("minimal", tmp_path / "pack")
     profile = pack / "content/audiences/council.yaml"
     profile.write_text(profile.read_text().replace("contact: desk", "contact: press")
                        + "compare: [compact-2015, compact-2030]\n")
@@ -236,7 +224,7 @@ def test_cross_references_between_files(tmp_path):
 
 
 def test_version_rules(tmp_path):
-    pack = overlay(tmp_path)
+    pack = copy_pack("minimal", tmp_path / "pack")
     path = pack / "content/versions.yaml"
     text = path.read_text()
     text = text.replace("        effect: narrows\n", "        effect: narrows\n        replaces: [scop]\n")
@@ -249,8 +237,9 @@ def test_version_rules(tmp_path):
             "version 'compact-2015'; known: scope") in result.output
 
 
-@pytest.mark.skipif(not (REPO / "content/pack.yaml").exists(), reason="the STA pack is not in content/")
 def test_sta_pack_validates_and_shows_the_protocol_conflict():
+    # The shipped pack is part of the product: missing or broken, this fails (it never skips).
+    assert (REPO / "content/pack.yaml").is_file(), f"the STA pack is missing: no {REPO / 'content/pack.yaml'}"
     result = CliRunner().invoke(main, ["check", "-C", str(REPO)])
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
@@ -260,7 +249,7 @@ def test_sta_pack_validates_and_shows_the_protocol_conflict():
 
 
 def test_source_newer_than_the_pack_is_warned(tmp_path):
-    pack = overlay(tmp_path)
+    pack = copy_pack("minimal", tmp_path / "pack")
     path = pack / "content/sources.yaml"
     path.write_text(path.read_text().replace("date: 2025-02-10", "date: 2025-04-01"))
     result = CliRunner().invoke(main, ["check", "-C", str(pack)])

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from brief.cli import main
+from helpers import copy_pack
 
 ROOT = Path(__file__).parent
 MINIMAL = ROOT / "fixtures" / "minimal"
@@ -234,8 +234,7 @@ def test_loader_rejects_bad_versions_with_file_and_line(command, pack, place, me
 
 def _hostile_pack(tmp_path: Path) -> Path:
     """Copy the minimal pack with provision text full of HTML and Markdown syntax."""
-    pack = tmp_path / "pack"
-    shutil.copytree(MINIMAL, pack)
+    pack = copy_pack("minimal", tmp_path / "pack")
     path = pack / "content" / "versions.yaml"
     text = path.read_text()
     text = text.replace("Drinking water supply shared between both cities.",

@@ -23,8 +23,8 @@ def sta(tmp_path_factory):
     """Build every STA edition into a temporary copy of the pack; return (content, {audience: Written})."""
     try:
         content = load_pack(REPO)
-    except ContentError as e:
-        pytest.skip(f"the STA pack in content/ does not validate yet:\n{e.message}")
+    except ContentError as e:  # the shipped pack is part of the product: broken, every test here fails
+        pytest.fail(f"the STA pack in content/ does not validate:\n{e.message}", pytrace=False)
     pack = tmp_path_factory.mktemp("sta")
     shutil.copytree(REPO / "content", pack / "content")
     written = {e.audience: e for e in build(pack, BuildRequest(all=True)) if isinstance(e, Written)}

@@ -1,27 +1,24 @@
 """The whole unattended chain on real output: build, publish, mail, re-run does nothing."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from brief.cli import main
 from brief.errors import NOTHING_TO_DO
-from test_mail import env_for, smtp  # noqa: F401  (a real SMTP server on 127.0.0.1)
+from helpers import copy_pack
+from helpers.smtp import env_for
 
-PACK = Path(__file__).parent / "fixtures" / "publish" / "pack"
 ATOM = "{http://www.w3.org/2005/Atom}"
 pytestmark = pytest.mark.slow
 
 
-def test_build_publish_send_then_nothing_twice(tmp_path, smtp):  # noqa: F811
+def test_build_publish_send_then_nothing_twice(tmp_path, smtp):  # smtp: a real SMTP server on 127.0.0.1
     sink, port = smtp
-    pack = tmp_path / "pack"
-    shutil.copytree(PACK, pack)
+    pack = copy_pack("publish", tmp_path / "pack")
     runner = CliRunner()
 
     built = runner.invoke(main, ["build", "-C", str(pack), "--all"])

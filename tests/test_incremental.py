@@ -18,15 +18,9 @@ from click.testing import CliRunner
 
 from brief.cli import main
 from brief.errors import NOTHING_TO_DO
+from helpers import copy_pack
 
-EDITIONS = Path(__file__).parent / "fixtures" / "editions"
 pytestmark = pytest.mark.slow  # every test here prints PDFs
-
-
-def pack_copy(tmp_path: Path, name: str = "pack") -> Path:
-    pack = tmp_path / name
-    shutil.copytree(EDITIONS / "pack", pack, ignore=shutil.ignore_patterns("build"))
-    return pack
 
 
 def build(pack: Path, *args: str):
@@ -44,18 +38,16 @@ def outputs(pack: Path) -> dict[str, str]:
             for p in sorted((pack / "build").glob("*/*")) if p.suffix in (".pdf", ".html")}
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    """A pack built once, for the tests that only read or skip."""
-    pack = pack_copy(tmp_path_factory.mktemp("built"))
-    result = run_cli(pack)
-    assert result.returncode == 0, result.stderr
-    return pack
+@pytest.fixture
+def built(built_editions) -> Path:
+    """The pack built once per run by `brief build --all` in its own process (conftest.py), shared: for the
+    tests that only read or skip. A test that changes the pack or build/ takes built_editions_copy instead."""
+    return built_editions
 
 
 def test_builds_in_separate_processes_are_byte_identical(tmp_path, built):
     # Another directory, another process, another clock: the same bytes.
-    other = pack_copy(tmp_path, "elsewhere")
+    other = copy_pack("editions", tmp_path / "elsewhere")
     result = run_cli(other, env={"SOURCE_DATE_EPOCH": "0", "TZ": "Asia/Tokyo"})
     assert result.returncode == 0, result.stderr
     assert outputs(other) == outputs(built)
@@ -79,9 +71,9 @@ def test_second_build_skips_without_importing_weasyprint(built):
     assert "nothing to do" in proc.stdout
 
 
-def test_touching_one_content_file_rebuilds_only_the_editions_that_use_it(tmp_path):
-    pack = pack_copy(tmp_path)
-    assert build(pack).exit_code == 0
+def test_touching_one_content_file_rebuilds_only_the_editions_that_use_it(built_editions_copy):
+    pack = built_editions_copy  # the last good build: a copy of the one built per run (conftest.py)
+    assert build(pack).exit_code == NOTHING_TO_DO  # which brief sees as up to date here
     before = outputs(pack)
     path = pack / "content" / "questions.yaml"  # only the press edition has a questions section
     path.write_text(path.read_text().replace("question: ", "question: Briefly, ", 1))
@@ -93,7 +85,8 @@ def test_touching_one_content_file_rebuilds_only_the_editions_that_use_it(tmp_pa
     assert changed and all(k.startswith("build/press/") for k in changed)
 
 
-def test_force_rebuilds_and_json_reports(built):
+def test_force_rebuilds_and_json_reports(built_editions_copy):
+    built = built_editions_copy  # --force rewrites build/: this test's own copy
     result = CliRunner().invoke(main, ["build", "-C", str(built), "--all", "--json"])
     assert result.exit_code == NOTHING_TO_DO
     summary = json.loads(result.stdout)
@@ -119,9 +112,9 @@ def broken_print(page):
     raise OSError("injected fault while printing")
 
 
-def test_fault_in_the_pdf_step_leaves_the_last_good_build(tmp_path, monkeypatch):
-    pack = pack_copy(tmp_path)
-    assert build(pack).exit_code == 0
+def test_fault_in_the_pdf_step_leaves_the_last_good_build(built_editions_copy, monkeypatch):
+    pack = built_editions_copy  # the last good build: a copy of the one built per run (conftest.py)
+    assert build(pack).exit_code == NOTHING_TO_DO  # which brief sees as up to date here
     good, manifest = outputs(pack), (pack / "build/manifest.json").read_bytes()
 
     monkeypatch.setattr("brief.output.printing.print_one", broken_print)  # forked workers inherit the patch
@@ -132,9 +125,9 @@ def test_fault_in_the_pdf_step_leaves_the_last_good_build(tmp_path, monkeypatch)
     assert (pack / "build/manifest.json").read_bytes() == manifest
 
 
-def test_disk_full_leaves_the_last_good_build(tmp_path, monkeypatch):
-    pack = pack_copy(tmp_path)
-    assert build(pack).exit_code == 0
+def test_disk_full_leaves_the_last_good_build(built_editions_copy, monkeypatch):
+    pack = built_editions_copy  # the last good build: a copy of the one built per run (conftest.py)
+    assert build(pack).exit_code == NOTHING_TO_DO  # which brief sees as up to date here
     good, manifest = outputs(pack), (pack / "build/manifest.json").read_bytes()
     real_write = os.write
 
@@ -171,9 +164,9 @@ main(["build", "-C", sys.argv[1], "--all", "--force"])
 """
 
 
-def test_sigkill_mid_write_keeps_the_last_good_build_and_next_run_recovers(tmp_path):
-    pack = pack_copy(tmp_path)
-    assert build(pack).exit_code == 0
+def test_sigkill_mid_write_keeps_the_last_good_build_and_next_run_recovers(tmp_path, built_editions_copy):
+    pack = built_editions_copy  # the last good build: a copy of the one built per run (conftest.py)
+    assert build(pack).exit_code == NOTHING_TO_DO  # which brief sees as up to date here
     good, manifest = outputs(pack), (pack / "build/manifest.json").read_bytes()
     path = pack / "content" / "pack.yaml"  # every edition changes: the killed run had work to do
     path.write_text(path.read_text().replace("keeps & changes", "keeps and changes"))
@@ -209,7 +202,8 @@ with build_lock(sys.argv[1]):
 """
 
 
-def test_a_second_run_waits_then_gives_up_with_its_own_exit_code(built):
+def test_a_second_run_waits_then_gives_up_with_its_own_exit_code(built_editions_copy):
+    built = built_editions_copy  # its lock is held and waited for: this test's own copy
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(built / "build")], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
@@ -223,9 +217,9 @@ def test_a_second_run_waits_then_gives_up_with_its_own_exit_code(built):
 
 
 @pytest.mark.parametrize("damage", ["not json {", '{"format": 1, "editions": {"press": 7}}', ""])
-def test_a_damaged_manifest_means_rebuild_not_crash(tmp_path, damage):
-    pack = pack_copy(tmp_path)
-    assert build(pack).exit_code == 0
+def test_a_damaged_manifest_means_rebuild_not_crash(built_editions_copy, damage):
+    pack = built_editions_copy  # the last good build: a copy of the one built per run (conftest.py)
+    assert build(pack).exit_code == NOTHING_TO_DO  # which brief sees as up to date here
     good = outputs(pack)
     (pack / "build/manifest.json").write_text(damage)
     result = build(pack)
@@ -236,9 +230,9 @@ def test_a_damaged_manifest_means_rebuild_not_crash(tmp_path, damage):
     assert build(pack).exit_code == NOTHING_TO_DO
 
 
-def test_an_edited_output_is_rebuilt(tmp_path):
-    pack = pack_copy(tmp_path)
-    assert build(pack).exit_code == 0
+def test_an_edited_output_is_rebuilt(built_editions_copy):
+    pack = built_editions_copy  # the last good build: a copy of the one built per run (conftest.py)
+    assert build(pack).exit_code == NOTHING_TO_DO  # which brief sees as up to date here
     good = outputs(pack)
     html = next((pack / "build/staff").glob("*.html"))
     html.write_text("<p>edited by hand</p>")
@@ -248,9 +242,9 @@ def test_an_edited_output_is_rebuilt(tmp_path):
     assert outputs(pack) == good
 
 
-def test_read_only_build_directory_fails_clearly_and_keeps_the_last_build(tmp_path):
-    pack = pack_copy(tmp_path)
-    assert build(pack).exit_code == 0
+def test_read_only_build_directory_fails_clearly_and_keeps_the_last_build(built_editions_copy):
+    pack = built_editions_copy  # the last good build: a copy of the one built per run (conftest.py)
+    assert build(pack).exit_code == NOTHING_TO_DO  # which brief sees as up to date here
     good = outputs(pack)
     if os.geteuid() == 0:
         # root ignores permission bits: make build/ a read-only mount in a private namespace.
@@ -275,16 +269,16 @@ def test_read_only_build_directory_fails_clearly_and_keeps_the_last_build(tmp_pa
 
 
 def test_a_file_where_build_should_be_is_named(tmp_path):
-    pack = pack_copy(tmp_path)
+    pack = copy_pack("editions", tmp_path / "pack")
     (pack / "build").write_text("not a directory")
     result = build(pack)
     assert result.exit_code == 5
     assert "build: a file stands where a directory must be; move it away and run again" in result.output
 
 
-def test_renamed_edition_files_replace_the_old_ones(tmp_path):
-    pack = pack_copy(tmp_path)
-    assert build(pack).exit_code == 0
+def test_renamed_edition_files_replace_the_old_ones(built_editions_copy):
+    pack = built_editions_copy  # the last good build: a copy of the one built per run (conftest.py)
+    assert build(pack).exit_code == NOTHING_TO_DO  # which brief sees as up to date here
     path = pack / "content" / "pack.yaml"
     path.write_text(path.read_text().replace("title: The Harbour Data Accord",
                                              "title: The Harbour Data Accord\nshort_title: HDA"))

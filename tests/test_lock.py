@@ -119,10 +119,7 @@ def test_publish_while_locked_exits_6(tmp_path):
     from click.testing import CliRunner
 
     from brief.cli import main
-
-    pack = Path(__file__).parent / "fixtures" / "publish"
-    sys.path.insert(0, str(pack))
-    import fakebuild
+    from helpers import fakebuild
 
     p = fakebuild.copy_pack("minimal", tmp_path / "pack")
     fakebuild.fake_build(p)

@@ -5,8 +5,6 @@ import email
 import email.policy
 import json
 import re
-import socket
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,9 +16,8 @@ from brief.cli import main
 from brief.commands.publish import run_publish
 from brief.errors import UsageError
 from brief.publish.transport import SmtpConfig
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "publish"))
-import fakebuild  # noqa: E402
+from helpers import fakebuild
+from helpers.smtp import Sink, env_for, free_port
 
 FIXTURES = Path(__file__).parent / "fixtures" / "publish"
 RELEASE = "2025-03-01-e2"
@@ -28,61 +25,6 @@ AFTER_EMBARGO = datetime(2025, 3, 3, 14, 0, tzinfo=UTC)
 BEFORE_EMBARGO = datetime(2025, 3, 3, 13, 59, tzinfo=UTC)
 RECIPIENTS = {"grace@council.example.org": "council", "alan@council.example.org": "council",
               "nellie@paper.example.com": "press"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Sink:
-    """An aiosmtpd handler keeping every message; can refuse addresses or fail DATA for a while."""
-
-    def __init__(self):
-        self.messages: list[tuple[str, list[str], bytes]] = []
-        self.refuse: set[str] = set()
-        self.fail_data = 0  # answer 451 to this many DATA commands first
-        self.hang_up_at_rcpt: set[str] = set()  # close the connection once at RCPT TO for these
-        self.hang_up_after_data: set[str] = set()  # take the message, then close without answering
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.hang_up_at_rcpt:
-            self.hang_up_at_rcpt.discard(address)
-            server.transport.close()
-            return "250 OK"  # never reaches the client
-        if address in self.refuse:
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.fail_data:
-            self.fail_data -= 1
-            return "451 4.3.0 try again later"
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        if set(envelope.rcpt_tos) & self.hang_up_after_data:
-            server.transport.close()
-        return "250 Message accepted for delivery"
-
-    def parsed(self):
-        return [email.message_from_bytes(raw, policy=email.policy.default) for _, _, raw in self.messages]
-
-
-@pytest.fixture
-def smtp():
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield sink, controller.port
-    finally:
-        controller.stop()
-
-
-def env_for(port: int, **extra: str) -> dict[str, str]:
-    return {"BRIEF_SMTP_HOST": "127.0.0.1", "BRIEF_SMTP_PORT": str(port), "BRIEF_SMTP_STARTTLS": "0",
-            "BRIEF_SMTP_FROM": "Example Policy Lab <briefs@example.org>", **extra}
 
 
 @pytest.fixture

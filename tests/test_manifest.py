@@ -5,7 +5,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,9 +23,7 @@ from brief.output.manifest import (
     write_manifest,
 )
 from brief.output.settings import build_settings
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "publish"))
-import fakebuild  # noqa: E402
+from helpers import fakebuild
 
 
 @pytest.fixture
@@ -64,9 +61,9 @@ def test_inputs_are_named_independently_of_the_machine(pack):
     assert [n for n in names if n.startswith("content/")] == [
         "content/assessments.yaml", "content/audiences/council.yaml", "content/pack.yaml",
         "content/sources.yaml", "content/versions.yaml"]
-    assert {"templates/congress.html.j2", "templates/fonts/Inter-Regular.otf"} <= set(names)
+    assert {"templates/layouts/dense.html.j2", "templates/fonts/Inter-Regular.otf"} <= set(names)
     assert all(not Path(n).is_absolute() and str(pack) not in n for n in names)
-    override = next(i for i in inputs if i.name == "templates/congress.html.j2")
+    override = next(i for i in inputs if i.name == "templates/layouts/dense.html.j2")
     assert override.path == pack / "templates" / fakebuild.TEMPLATE  # the pack's copy wins over the built-in one
 
 
@@ -90,7 +87,7 @@ def test_hash_changes_with_what_the_edition_uses_only(pack):
     before = source_hash(council_inputs(pack))
     (pack / "content" / "figures.yaml").write_text("figures: []\n")  # council shows no figures
     assert source_hash(council_inputs(pack)) == before
-    for name in ("content/assessments.yaml", "content/audiences/council.yaml", "templates/congress.html.j2"):
+    for name in ("content/assessments.yaml", "content/audiences/council.yaml", "templates/layouts/dense.html.j2"):
         path = pack / name
         original = path.read_bytes()
         path.write_bytes(original + b"\n")
@@ -209,7 +206,7 @@ def test_edition_changes_names_what_changed_since_the_build(pack):
     (pack / "content" / "assessments.yaml").write_text(
         (pack / "content" / "assessments.yaml").read_text().replace("drinking water", "drinking-water"))
     (pack / "templates" / fakebuild.TEMPLATE).write_text("<html>changed</html>\n")
-    assert changes(pack) == ["content/assessments.yaml", "templates/congress.html.j2"]
+    assert changes(pack) == ["content/assessments.yaml", "templates/layouts/dense.html.j2"]
 
 
 def test_a_template_override_added_or_removed_after_the_build_is_a_change(pack):
@@ -221,8 +218,8 @@ def test_a_template_override_added_or_removed_after_the_build_is_a_change(pack):
     (pack / "templates" / "print.css").unlink()
     (pack / "templates" / "extra.css").unlink()
     assert changes(pack) == []
-    (pack / "templates" / fakebuild.TEMPLATE).unlink()  # back to the built-in congress template
-    assert len(changes(pack)) == 1 and changes(pack)[0].startswith("templates/congress.html.j2 (now read from /")
+    (pack / "templates" / fakebuild.TEMPLATE).unlink()  # back to the built-in dense layout
+    assert len(changes(pack)) == 1 and changes(pack)[0].startswith("templates/layouts/dense.html.j2 (now read from /")
 
 
 def test_edition_changes_names_a_changed_output_and_brief_code(pack):

@@ -15,9 +15,7 @@ from brief.cli import main
 from brief.commands.publish import run_publish
 from brief.output import atomic as atomic_module
 from brief.publish import release as release_module
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "publish"))
-import fakebuild  # noqa: E402
+from helpers import fakebuild
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RELEASE = "2025-03-01-e1"

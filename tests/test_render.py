@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,18 +17,11 @@ from brief.edition.graphics import Marker, Span, timeline_svg
 from brief.edition.render import check_html, environment, render_html
 from brief.edition.tailor import edition_slug, tailor
 from brief.errors import BuildError, ContentError
+from helpers import FIXTURES, copy_pack
 
-EDITIONS = Path(__file__).parent / "fixtures" / "editions"
+EDITIONS = FIXTURES / "editions"
 PACK = EDITIONS / "pack"
 EXPECTED = EDITIONS / "expected"
-
-
-def overlay(tmp_path: Path, case: str) -> Path:
-    """Return a copy of the fixture pack with the files of bad/<case>/ laid over it."""
-    pack = tmp_path / "pack"
-    shutil.copytree(PACK, pack, ignore=shutil.ignore_patterns("build"))
-    shutil.copytree(EDITIONS / "bad" / case, pack, dirs_exist_ok=True)
-    return pack
 
 
 def render(pack: Path, audience: str) -> str:
@@ -84,7 +76,7 @@ def test_slug_shortens_titles_with_an_abbreviation():
 # ---- escaping and safety -------------------------------------------------------
 
 def test_markup_in_content_renders_as_text(tmp_path):
-    html = render(overlay(tmp_path, "script"), "staff")
+    html = render(copy_pack("editions", tmp_path / "pack", "script"), "staff")
     assert "&lt;script&gt;alert(&#34;boo&#34;)&lt;/script&gt; can hide in a headline" in html
     assert "<script" not in html.lower()
     assert "&lt;b&gt;markup&lt;/b&gt; &amp; an ampersand" in html
@@ -97,29 +89,29 @@ def test_keywords_and_quotes_are_escaped_in_attributes():
 
 def test_empty_value_is_an_error_naming_the_template(tmp_path):
     with pytest.raises(ContentError) as e:
-        render(overlay(tmp_path, "empty-value"), "staff")
-    assert "templates/congress.html.j2:3" in e.value.message
+        render(copy_pack("editions", tmp_path / "pack", "empty-value"), "staff")
+    assert "templates/layouts/dense.html.j2:3" in e.value.message
     assert "empty (None)" in e.value.message
     assert "{{ pack.embargo }}" in e.value.message  # the offending line
 
 
 def test_missing_template_names_the_profile_and_the_template(tmp_path):
     with pytest.raises(ContentError) as e:
-        render(overlay(tmp_path, "missing-template"), "staff")
+        render(copy_pack("editions", tmp_path / "pack", "missing-template"), "staff")
     assert "content/audiences/staff.yaml:3" in e.value.message
     assert "template 'nope.html.j2' not found" in e.value.message
 
 
 def test_template_syntax_error_names_file_line_and_text(tmp_path):
     with pytest.raises(ContentError) as e:
-        render(overlay(tmp_path, "syntax-error"), "staff")
-    assert "templates/congress.html.j2:4: template syntax error" in e.value.message
+        render(copy_pack("editions", tmp_path / "pack", "syntax-error"), "staff")
+    assert "templates/layouts/dense.html.j2:4: template syntax error" in e.value.message
     assert "{{ audience.call_to_action }</p>" in e.value.message
 
 
 def test_image_without_alt_is_refused(tmp_path):
     with pytest.raises(BuildError) as e:
-        render(overlay(tmp_path, "no-alt"), "staff")
+        render(copy_pack("editions", tmp_path / "pack", "no-alt"), "staff")
     assert e.value.message.startswith("staff: <img src=\"../../content/logo.png\"> has no alt text")
 
 
@@ -127,7 +119,7 @@ def test_image_without_alt_is_refused(tmp_path):
                                        ("http-image", "http://127.0.0.1:9/logo.png")])
 def test_images_from_outside_the_pack_or_the_network_are_refused(tmp_path, case, url):
     with pytest.raises(BuildError) as e:
-        render(overlay(tmp_path, case), "staff")
+        render(copy_pack("editions", tmp_path / "pack", case), "staff")
     assert f'staff: <img src="{url}"> loads a file outside the pack or from the network' in e.value.message
 
 
@@ -173,8 +165,7 @@ def test_environment_is_strict():
 
 def test_embargo_line_shows_when_set_and_only_then(tmp_path):
     assert "Embargoed" not in render(PACK, "press")
-    pack = tmp_path / "pack"
-    shutil.copytree(PACK, pack, ignore=shutil.ignore_patterns("build"))
+    pack = copy_pack("editions", tmp_path / "pack")
     with open(pack / "content" / "pack.yaml", "a", encoding="utf-8") as f:
         f.write("embargo: 2025-03-03T09:00:00-05:00\n")
     html = render(pack, "press")
@@ -193,8 +184,7 @@ def test_conflicting_figures_get_a_chart_naming_each_source():
 
 
 def test_sections_with_nothing_for_the_reader_are_left_out(tmp_path):
-    pack = tmp_path / "pack"
-    shutil.copytree(PACK, pack, ignore=shutil.ignore_patterns("build"))
+    pack = copy_pack("editions", tmp_path / "pack")
     (pack / "content" / "glossary.yaml").write_text("terms: []\n")
     html = render(pack, "press")
     assert 's-glossary"' not in html and "Glossary" not in html

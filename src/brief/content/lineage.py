@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from brief.content import model as m
 
+
 def resolved_provisions(versions: list[m.Version], version: m.Version) -> list[m.Provision]:
     """Return a version's provisions, following 'inherits' for extensions."""
     by_id = {v.id: v for v in versions}
-    seen = set()
-    v = version
+    seen: set[str] = set()
+    v: m.Version | None = version
     own: dict[str, m.Provision] = {}
     while v is not None and v.id not in seen:
         seen.add(v.id)
@@ -15,6 +16,7 @@ def resolved_provisions(versions: list[m.Version], version: m.Version) -> list[m
             own.setdefault(p.key, p)
         v = by_id.get(v.inherits) if v.inherits else None
     return list(own.values())
+
 
 def current_version(versions: m.VersionsFile) -> m.Version:
     """Return the version in force now (the last listed one in force, else the last listed)."""

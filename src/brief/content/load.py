@@ -1,16 +1,20 @@
 """Load a pack's content: parse, validate, cross-check, and report every problem at once."""
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from brief.content import model as m
+from brief.content.yamlload import Document, dotted
+from brief.content.yamlload import load as load_yaml
 from brief.errors import ContentError, Problem, UsageError
-from brief.content.yamlload import Document, dotted, load as load_yaml
 
 
 @dataclass(frozen=True)
@@ -53,46 +57,9 @@ def load_pack(root: Path, rules: Sequence[Rule] = ()) -> Content:
         raise UsageError(f"{root}: {what}; run brief in a pack directory or pass -C PACK_DIR")
     problems: list[Problem] = []
     docs: dict[str, Document] = {}
-    models: dict[str, Any] = {}
     files: dict[str, Path] = {}
-
-    for name, cls, required in m.FILES:
-        path = content_dir / name
-        display = f"content/{name}"
-        if not path.exists():
-            if required:
-                problems.append(Problem(display, None, None, "", f"required file is missing; create {display} (see docs/content.md)"))
-            continue
-        files[display] = path
-        doc, found = load_yaml(path, display)
-        problems += found
-        if doc is not None:
-            docs[display] = doc
-            models[name] = _validate(cls, doc, problems)
-
-    audiences: dict[str, m.Audience] = {}
-    audience_dir = content_dir / "audiences"
-    audience_paths = sorted(audience_dir.glob("*.yaml")) if audience_dir.is_dir() else []
-    for stray in sorted(audience_dir.glob("*.yml")) if audience_dir.is_dir() else []:
-        problems.append(Problem(f"content/audiences/{stray.name}", None, None, "",
-                                f"profiles end in .yaml; rename it to {stray.stem}.yaml or it is not read"))
-    if not audience_paths:
-        problems.append(Problem("content/audiences/", None, None, "",
-                                "no audience profiles; add one, e.g. content/audiences/congress.yaml"))
-    for path in audience_paths:
-        display = f"content/audiences/{path.name}"
-        files[display] = path
-        doc, found = load_yaml(path, display)
-        problems += found
-        if doc is None:
-            continue
-        docs[display] = doc
-        profile = _validate(m.Audience, doc, problems)
-        if profile is None:
-            continue
-        if profile.name != path.stem:
-            problems.append(doc.problem(("name",), f"'{profile.name}' does not match the file name; rename one so both say '{path.stem}'"))
-        audiences[profile.name] = profile
+    models = _load_files(root, docs, files, problems)
+    audiences = _load_audiences(root, docs, files, problems)
 
     if problems:
         raise ContentError(problems)
@@ -128,6 +95,57 @@ def load_pack(root: Path, rules: Sequence[Rule] = ()) -> Content:
     return content
 
 
+def _load_files(root: Path, docs: dict[str, Document], files: dict[str, Path],
+                problems: list[Problem]) -> dict[str, Any]:
+    """Load and validate each file of m.FILES present; return {file name: model}."""
+    models: dict[str, Any] = {}
+    for name, cls, required in m.FILES:
+        path = root / "content" / name
+        display = f"content/{name}"
+        if not os.path.lexists(path):  # a dangling symlink is there, and is reported as one
+            if required:
+                problems.append(Problem(display, None, None, "",
+                                        f"required file is missing; create {display} (see docs/content.md)"))
+            continue
+        files[display] = path
+        doc, found = load_yaml(path, display, root)
+        problems += found
+        if doc is not None:
+            docs[display] = doc
+            models[name] = _validate(cls, doc, problems)
+    return models
+
+
+def _load_audiences(root: Path, docs: dict[str, Document], files: dict[str, Path],
+                    problems: list[Problem]) -> dict[str, m.Audience]:
+    """Load and validate each content/audiences/*.yaml; return {name: profile}."""
+    audiences: dict[str, m.Audience] = {}
+    audience_dir = root / "content" / "audiences"
+    audience_paths = sorted(audience_dir.glob("*.yaml")) if audience_dir.is_dir() else []
+    for stray in sorted(audience_dir.glob("*.yml")) if audience_dir.is_dir() else []:
+        problems.append(Problem(f"content/audiences/{stray.name}", None, None, "",
+                                f"profiles end in .yaml; rename it to {stray.stem}.yaml or it is not read"))
+    if not audience_paths:
+        problems.append(Problem("content/audiences/", None, None, "",
+                                "no audience profiles; add one, e.g. content/audiences/congress.yaml"))
+    for path in audience_paths:
+        display = f"content/audiences/{path.name}"
+        files[display] = path
+        doc, found = load_yaml(path, display, root)
+        problems += found
+        if doc is None:
+            continue
+        docs[display] = doc
+        profile = _validate(m.Audience, doc, problems)
+        if profile is None:
+            continue
+        if profile.name != path.stem:
+            problems.append(doc.problem(("name",), f"'{profile.name}' does not match the file name; "
+                                        f"rename one so both say '{path.stem}'"))
+        audiences[profile.name] = profile
+    return audiences
+
+
 def _validate(cls, doc: Document, problems: list[Problem]):
     try:
         return cls.model_validate(doc.data)
@@ -140,13 +158,14 @@ def _validate(cls, doc: Document, problems: list[Problem]):
 _ID_PATTERN = "^[a-z0-9][a-z0-9-]*$"
 
 
-def _problem(doc: Document, err: dict) -> Problem:
+def _problem(doc: Document, err: ErrorDetails) -> Problem:
     loc = tuple(p for p in err["loc"] if isinstance(p, int) or not str(p).startswith(("function-", "[")))
     kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
     if kind == "missing":
         return doc.problem(loc[:-1], f"required field '{loc[-1]}' is missing; add it", where=dotted(loc))
     if kind == "extra_forbidden":
-        return doc.problem(loc, f"unknown field '{loc[-1]}'; remove it or fix its spelling (see docs/content.md)", key=True)
+        return doc.problem(loc, f"unknown field '{m.visible(str(loc[-1]))}'; remove it or fix its spelling "
+                           "(see docs/content.md)", key=True)
     return doc.problem(loc, _message(kind, value, ctx, err["msg"]))
 
 
@@ -155,32 +174,13 @@ def _message(kind: str, value: Any, ctx: dict, default: str) -> str:
         return "empty value; write a value, or remove the key if it is optional"
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
-        return f"{value!r} is not one of {', '.join(choices)}"
+        return f"{m.shown(value)} is not one of {', '.join(choices)}"
     if kind == "string_pattern_mismatch":
-        pattern = ctx.get("pattern", "")
-        if pattern == _ID_PATTERN:
-            return f"{value!r} is not a valid id; use lower-case letters, digits and hyphens"
-        if "@" in pattern:
-            return f"{value!r} is not an email address"
-        if "https?" in pattern:
-            return f"{value!r} is not an http(s) URL"
-        return f"{value!r} has the wrong form (expected {pattern})"
-    if kind == "string_too_short":
-        return "must not be empty"
-    if kind == "string_type":
-        return f"expected text, got {_kind_of(value)}"
-    if kind in ("list_type", "tuple_type"):
-        return f"expected a list, got {_kind_of(value)}"
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"expected a mapping (key: value), got {_kind_of(value)}"
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"{value!r} is not a whole number"
-    if kind in ("float_parsing", "float_type"):
-        return f"{value!r} is not a number"
-    if kind in ("timezone_aware",):
-        return f"{value!r} needs a time zone, e.g. 2025-01-06T09:00:00-05:00"
+        return _pattern_message(value, ctx.get("pattern", ""))
+    if kind in _MESSAGES:
+        return _MESSAGES[kind](value)
     if kind.startswith("datetime"):
-        return f"{value!r} is not a date-time; write e.g. 2025-01-06T09:00:00-05:00"
+        return f"{m.shown(value)} is not a date-time; write e.g. 2025-01-06T09:00:00-05:00"
     if kind == "too_short" and isinstance(value, (list, tuple)):
         return f"needs at least {ctx.get('min_length')} item(s)"
     if kind == "value_error":
@@ -188,9 +188,48 @@ def _message(kind: str, value: Any, ctx: dict, default: str) -> str:
     return default[0].lower() + default[1:] if default else kind
 
 
+def _pattern_message(value: Any, pattern: str) -> str:
+    if pattern == _ID_PATTERN:
+        return f"{m.shown(value)} is not a valid id; use lower-case letters, digits and hyphens"
+    if "@" in pattern:
+        return f"{m.shown(value)} is not an email address"
+    if "https?" in pattern:
+        return f"{m.shown(value)} is not an http(s) URL"
+    return f"{m.shown(value)} has the wrong form (expected {pattern})"
+
+
+def _whole(value: Any) -> str:
+    return f"{m.shown(value)} is not a whole number"
+
+
+def _number(value: Any) -> str:
+    return f"{m.shown(value)} is not a number"
+
+
+def _mapping(value: Any) -> str:
+    return f"expected a mapping (key: value), got {_kind_of(value)}"
+
+
+def _list(value: Any) -> str:
+    return f"expected a list, got {_kind_of(value)}"
+
+
+# Messages that depend on the value only, by pydantic error type.
+_MESSAGES: dict[str, Callable[[Any], str]] = {
+    "string_too_short": lambda value: "must not be empty",
+    "string_type": lambda value: f"expected text, got {_kind_of(value)}",
+    "list_type": _list, "tuple_type": _list,
+    "model_type": _mapping, "dict_type": _mapping, "model_attributes_type": _mapping,
+    "int_parsing": _whole, "int_type": _whole, "int_from_float": _whole,
+    "float_parsing": _number, "float_type": _number,
+    "finite_number": lambda value: f"must be a finite number, not {m.shown(value)}; write the value in digits",
+    "timezone_aware": lambda value: f"{m.shown(value)} needs a time zone, e.g. 2025-01-06T09:00:00-05:00",
+}
+
+
 def _kind_of(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return f"{value!r}"
+    return m.shown(value)

@@ -5,7 +5,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -45,6 +45,11 @@ def invisible_character(text: str) -> tuple[int, str] | None:
     if _CONTROL_ONLY.match(char):
         return bad.start(), f"invisible control character U+{ord(char):04X}"
     return bad.start(), f"invisible character U+{ord(char):04X} ({unicodedata.name(char, 'unnamed')})"
+
+
+def visible(text: str) -> str:
+    """Return text with each invisible character written out as <U+XXXX>, safe to print."""
+    return _CONTROL.sub(lambda found: f"<U+{ord(found.group()):04X}>", text)
 
 
 def _visible(value: object) -> object:
@@ -120,7 +125,8 @@ def _partial_date(value: object) -> PartialDate:
     m = _DATE.match(str(value).strip())
     if not m:
         raise ValueError(f"{shown(value)} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
-    y, mo, d = (int(g) if g else None for g in m.groups())
+    y = int(m.group(1))
+    mo, d = (int(g) if g else None for g in m.groups()[1:])
     try:
         date(y, mo or 1, d or 1)
     except ValueError as e:
@@ -258,7 +264,7 @@ Area = Literal[
     "scope", "exclusions", "intellectual property", "data", "security", "researcher safety",
     "dispute resolution", "governance", "term",
 ]
-AREAS: tuple[str, ...] = Area.__args__  # display order
+AREAS: tuple[str, ...] = get_args(Area)  # display order
 Effect = Literal["narrows", "broadens", "strengthens", "weakens", "clarifies"]
 
 
@@ -383,7 +389,13 @@ def _section(value: object) -> object:
     return {"kind": value} if isinstance(value, str) else value
 
 
-RESERVED_AUDIENCES = ("dist",)  # build/dist/ holds published releases
+# Audience names brief keeps for itself, with why. A profile's editions are written to
+# build/<name>/; the other entries brief writes in build/ (manifest.json, sent.json, .brief.lock,
+# hidden .*.tmp-* files) cannot collide with a name, which is an id: no dots.
+RESERVED_AUDIENCES: dict[str, str] = {
+    AUDIENCE_ALL: "it is the tag meaning every audience",
+    "dist": "build/dist/ holds published releases",
+}
 
 
 class Audience(Strict):
@@ -425,4 +437,4 @@ FILES: tuple[tuple[str, type[Strict], bool], ...] = (
     ("distribution.yaml", DistributionFile, False),
 )
 
-Sourced = Union[Assessment, Stakeholder, Provision, Version, TimelineEvent, Figure, Recommendation, Question, Term]
+Sourced = Assessment | Stakeholder | Provision | Version | TimelineEvent | Figure | Recommendation | Question | Term

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from brief.content.model import _CONTROL
+from brief.content.model import visible
 from brief.errors import Problem
 
 Path_ = tuple  # a location in the data: ('stakeholders', 2, 'stance')
@@ -27,7 +27,7 @@ _STANDARD_TAGS = {
 
 
 # LibYAML when present (about 5x faster; the event stream still carries marks).
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Loader(_Base):
@@ -93,9 +93,10 @@ def file_problem(path: Path, root: Path | None = None) -> str | None:
     return None
 
 
-def too_large(size: int) -> str:
-    return (f"is {size:,} bytes, over the {MAX_FILE_BYTES // 2**20} MB limit for a file brief reads from a pack; "
-            "trim it or split it")
+def too_large(size: int | None = None, advice: str = "trim it or split it") -> str:
+    """Say a file is over MAX_FILE_BYTES (size in bytes when known), and what to do."""
+    size_text = f" {size:,} bytes," if size is not None else ""
+    return f"is{size_text} over the {MAX_FILE_BYTES // 2**20} MB limit for a file brief reads from a pack; {advice}"
 
 
 def _read(path: Path, display: str, root: Path | None) -> tuple[bytes | None, Problem | None]:
@@ -110,12 +111,13 @@ def _read(path: Path, display: str, root: Path | None) -> tuple[bytes | None, Pr
         fd = os.open(os.path.realpath(path), flags)
         with os.fdopen(fd, "rb") as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                return None, Problem(display, None, None, "", "is not a regular file; brief reads only plain files here")
+                return None, Problem(display, None, None, "", "is not a regular file; brief reads only plain "
+                                     "files here")
             raw = f.read(MAX_FILE_BYTES + 1)
     except OSError as e:
         return None, Problem(display, None, None, "", f"cannot read file: {e.strerror}")
     if len(raw) > MAX_FILE_BYTES:
-        return None, Problem(display, None, None, "", too_large(len(raw)).replace(f"is {len(raw):,} bytes", "is"))
+        return None, Problem(display, None, None, "", too_large())
     return raw, None
 
 
@@ -166,11 +168,6 @@ class Document:
                        snippet(self.lines, line, col))
 
 
-def visible(text: str) -> str:
-    """Return text with each invisible character written out as <U+XXXX>, safe to print."""
-    return _CONTROL.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
-
-
 def snippet(lines: list[str], line: int | None, col: int | None = None) -> str | None:
     """Return the offending line to print under a problem: at most SNIPPET_WIDTH characters, around col."""
     if not line or not 0 < line <= len(lines):
@@ -207,7 +204,8 @@ def load(path: Path, display: str, root: Path | None = None) -> tuple[Document |
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        return None, [Problem(display, line, None, "", f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); save the file as UTF-8")]
+        return None, [Problem(display, line, None, "",
+                              f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); save the file as UTF-8")]
     # A byte-order mark at the very start is encoding metadata, not content (one inside a value is refused).
     text = text.removeprefix("\ufeff")
     lines = text.splitlines()
@@ -273,17 +271,20 @@ def _build(node: Node, path: Path_, doc: Document, problems: list[Problem]) -> A
     result: dict[str, Any] = {}
     for key_node, value_node in node.value:
         if not isinstance(key_node, ScalarNode):
-            problems.append(_at(doc.file, key_node.start_mark, "a key must be a plain word, not a list or mapping", doc.lines))
+            problems.append(_at(doc.file, key_node.start_mark, "a key must be a plain word, not a list or mapping",
+                                doc.lines))
             continue
         key = key_node.value
         if key == "<<":
-            problems.append(_at(doc.file, key_node.start_mark, "merge keys ('<<') are not allowed; write the keys out", doc.lines))
+            problems.append(_at(doc.file, key_node.start_mark,
+                                "merge keys ('<<') are not allowed; write the keys out", doc.lines))
             continue
         kpath = path + (key,)
         if key in result or kpath in doc.key_marks:
             first = doc.key_marks[kpath]
             problems.append(_at(doc.file, key_node.start_mark,
-                                f"{dotted(kpath)}: duplicate key '{key}' (first set at line {first[0]}); keep one", doc.lines))
+                                f"{dotted(kpath)}: duplicate key '{key}' (first set at line {first[0]}); keep one",
+                                doc.lines))
             continue
         doc.key_marks[kpath] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
         result[key] = _build(value_node, kpath, doc, problems)
