@@ -157,7 +157,7 @@ def test_crowded_recent_events_get_a_broken_widened_axis():
 
 
 def test_environment_is_strict():
-    env = environment(PACK)
+    env = environment(load_pack(PACK))
     assert env.autoescape is True
     with pytest.raises(Exception, match="undefined"):
         env.from_string("{{ nope }}").render()

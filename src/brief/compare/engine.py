@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from brief.content.lineage import resolved_provisions
-from brief.content.model import AREAS, Citation, Provision, Version, VersionsFile
+from brief.content.model import Citation, Provision, Version, VersionsFile
 
 Change = Literal["added", "removed", "changed", "unchanged"]
 
@@ -75,6 +75,7 @@ class Comparison:
     from_not_stated: tuple[str, ...] = ()  # areas FROM's sources do not describe (following `inherits`)
     to_not_stated: tuple[str, ...] = ()
     all_versions: tuple[Version, ...] = ()  # every version in file order, to name what one inherits
+    areas: tuple[str, ...] = ()  # every area, in the pack's display order
 
     @property
     def same_version(self) -> bool:
@@ -86,13 +87,13 @@ class Comparison:
 
     def by_area(self, areas: Iterable[str] = ()) -> list[tuple[str, list[Row]]]:
         """Return the rows grouped by area in display order, only the given areas when any."""
-        wanted = _areas(areas)
-        groups = [(a, [r for r in self.rows if r.area == a]) for a in AREAS if a in wanted]
+        wanted = self._areas(areas)
+        groups = [(a, [r for r in self.rows if r.area == a]) for a in self.areas if a in wanted]
         return [(a, rows) for a, rows in groups if rows]
 
     def counts(self, areas: Iterable[str] = ()) -> dict[str, int]:
         """Return how many rows each change label has, plus how many rest on an unstated side."""
-        wanted = _areas(areas)
+        wanted = self._areas(areas)
         out = dict.fromkeys(COUNT_KEYS, 0)
         out["not_stated"] = 0
         for r in self.rows:
@@ -101,9 +102,16 @@ class Comparison:
                 out["not_stated"] += (not r.from_stated) or (not r.to_stated)
         return out
 
+    def _areas(self, areas: Iterable[str]) -> set[str]:
+        wanted = set(areas)
+        unknown = wanted - set(self.areas)
+        if unknown:
+            raise ValueError(f"unknown area(s) {', '.join(sorted(unknown))}; known: {', '.join(self.areas)}")
+        return wanted or set(self.areas)
+
     def summary(self, areas: Iterable[str] = ()) -> str:
         """Return one line such as '3 provisions added, 2 narrowed, 1 removed; 2 unchanged'."""
-        wanted = _areas(areas)
+        wanted = self._areas(areas)
         rows = [r for r in self.rows if r.area in wanted]
         n = self.counts(areas)
         parts = [(n[k], k) for k in COUNT_KEYS if k != "unchanged" and n[k]]
@@ -132,14 +140,16 @@ def _unstated_note(unstated: int, count: int, label: str) -> str:
     return f" ({unstated} in {'an area' if unstated == 1 else 'areas'} the sources do not describe for the {label})"
 
 
-def compare(versions: VersionsFile, from_id: str | None = None, to_id: str | None = None) -> Comparison:
-    """Compare FROM with TO (default: the last two versions in file order)."""
+def compare(versions: VersionsFile, from_id: str | None = None, to_id: str | None = None,
+            areas: Iterable[str] = ()) -> Comparison:
+    """Compare FROM with TO (default: the last two versions in file order); areas give the display order."""
     vs = list(versions.versions)
+    order = area_order(vs, areas)
     old, new = pick(versions, from_id, to_id)
     i, j = vs.index(old), vs.index(new)
     old_provs = resolved_provisions(vs, old)
     new_provs = resolved_provisions(vs, new)
-    old_gaps, new_gaps = unstated_areas(vs, old), unstated_areas(vs, new)
+    old_gaps, new_gaps = unstated_areas(vs, old, order), unstated_areas(vs, new, order)
     matches: list[Match]
     if i == j:
         matches = [(p, [p.key], None, False) for p in new_provs]
@@ -152,9 +162,17 @@ def compare(versions: VersionsFile, from_id: str | None = None, to_id: str | Non
             for new_p, keys, effect, renamed in matches]
     matched = {k for _, keys, _, _ in matches for k in keys}
     rows += [_removed(p, new_gaps) for p in old_provs if p.key not in matched]
-    order = {a: n for n, a in enumerate(AREAS)}
-    rows.sort(key=lambda r: (order[r.area], r.key, r.change))
-    return Comparison(versions.agreement, old, new, tuple(rows), old_gaps, new_gaps, tuple(vs))
+    rank = {a: n for n, a in enumerate(order)}
+    rows.sort(key=lambda r: (rank[r.area], r.key, r.change))
+    return Comparison(versions.name, old, new, tuple(rows), old_gaps, new_gaps, tuple(vs), order)
+
+
+def area_order(vs: list[Version], areas: Iterable[str] = ()) -> tuple[str, ...]:
+    """Return the areas in display order: the vocabulary's, then any others in order of appearance."""
+    seen = dict.fromkeys(areas)
+    for v in vs:
+        seen.update(dict.fromkeys([*(p.area for p in v.provisions), *v.not_stated]))
+    return tuple(seen)
 
 
 def pick(versions: VersionsFile, from_id: str | None, to_id: str | None) -> tuple[Version, Version]:
@@ -177,7 +195,7 @@ def pick(versions: VersionsFile, from_id: str | None, to_id: str | None) -> tupl
     return vs[at - 1], new
 
 
-def unstated_areas(vs: list[Version], version: Version) -> tuple[str, ...]:
+def unstated_areas(vs: list[Version], version: Version, order: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Return the areas the sources do not describe for a version, following `inherits`."""
     by_id = {v.id: v for v in vs}
     gaps: set[str] = set()
@@ -190,7 +208,8 @@ def unstated_areas(vs: list[Version], version: Version) -> tuple[str, ...]:
         gaps |= set(v.not_stated) - described
         described |= {p.area for p in v.provisions}
         v = by_id.get(v.inherits) if v.inherits else None
-    return tuple(a for a in AREAS if a in gaps)
+    order = order or area_order(vs)
+    return tuple(a for a in order if a in gaps)
 
 
 def version_warnings(versions: VersionsFile, from_id: str | None = None, to_id: str | None = None) -> list[str]:
@@ -198,7 +217,7 @@ def version_warnings(versions: VersionsFile, from_id: str | None = None, to_id: 
     old, new = pick(versions, from_id, to_id)
     if old.id == new.id:
         return []
-    d_old, d_new = old.effective or old.signed, new.effective or new.signed
+    d_old, d_new = old.first_date(), new.first_date()
     if d_old and d_new:
         if d_old.start > d_new.start:
             return [f"FROM '{old.id}' ({d_old.iso()}) is dated after TO '{new.id}' ({d_new.iso()}); "
@@ -377,14 +396,6 @@ def _merge(raw: list[tuple[str, str]]) -> tuple[Segment, ...]:
         out += [Segment("delete", item[1])] if item[1] else []
         out += [Segment("insert", item[2])] if item[2] else []
     return tuple(out)
-
-
-def _areas(areas: Iterable[str]) -> set[str]:
-    wanted = set(areas)
-    unknown = wanted - set(AREAS)
-    if unknown:
-        raise ValueError(f"unknown area(s) {', '.join(sorted(unknown))}; known: {', '.join(AREAS)}")
-    return wanted or set(AREAS)
 
 
 def _n(count: int, noun: str) -> str:

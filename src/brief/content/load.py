@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from brief.content import model as m
+from brief.content.vocabulary import KINDS, Vocabulary, VocabularyFile
 from brief.content.yamlload import Document, dotted
 from brief.content.yamlload import load as load_yaml
 from brief.errors import ContentError, Problem, UsageError
@@ -35,6 +36,7 @@ class Content:
     audiences: dict[str, m.Audience]
     distribution: m.DistributionFile | None
     files: dict[str, Path]  # display name ("content/pack.yaml") -> path
+    vocabulary: Vocabulary = field(default_factory=lambda: Vocabulary.of(None))
     warnings: list[Problem] = field(default_factory=list)
 
     def source_order(self) -> list[str]:
@@ -82,6 +84,7 @@ def load_pack(root: Path, rules: Sequence[Rule] = ()) -> Content:
         audiences=audiences,
         distribution=models.get("distribution.yaml"),
         files=files,
+        vocabulary=_vocabulary(models.get("vocabulary.yaml"), docs.get("content/vocabulary.yaml")),
     )
     from brief.content.rules import crosscheck  # kept apart: the rules are many and grow
 
@@ -99,7 +102,7 @@ def _load_files(root: Path, docs: dict[str, Document], files: dict[str, Path],
                 problems: list[Problem]) -> dict[str, Any]:
     """Load and validate each file of m.FILES present; return {file name: model}."""
     models: dict[str, Any] = {}
-    for name, cls, required in m.FILES:
+    for name, cls, required in (*m.FILES, ("vocabulary.yaml", VocabularyFile, False)):
         path = root / "content" / name
         display = f"content/{name}"
         if not os.path.lexists(path):  # a dangling symlink is there, and is reported as one
@@ -114,6 +117,16 @@ def _load_files(root: Path, docs: dict[str, Document], files: dict[str, Path],
             docs[display] = doc
             models[name] = _validate(cls, doc, problems)
     return models
+
+
+def _vocabulary(file: VocabularyFile | None, doc: Document | None) -> Vocabulary:
+    """Return the pack's vocabulary, each declared list placed at its line for messages."""
+    places = {}
+    if doc is not None:
+        for kind in KINDS:
+            line = doc.key_marks.get((kind,), (None, None))[0]
+            places[kind] = f"content/vocabulary.yaml:{line}" if line else "content/vocabulary.yaml"
+    return Vocabulary.of(file, places)
 
 
 def _load_audiences(root: Path, docs: dict[str, Document], files: dict[str, Path],
@@ -221,7 +234,7 @@ _MESSAGES: dict[str, Callable[[Any], str]] = {
     "list_type": _list, "tuple_type": _list,
     "model_type": _mapping, "dict_type": _mapping, "model_attributes_type": _mapping,
     "int_parsing": _whole, "int_type": _whole, "int_from_float": _whole,
-    "float_parsing": _number, "float_type": _number,
+    "float_parsing": _number, "float_type": _number, "decimal_parsing": _number, "decimal_type": _number,
     "finite_number": lambda value: f"must be a finite number, not {m.shown(value)}; write the value in digits",
     "timezone_aware": lambda value: f"{m.shown(value)} needs a time zone, e.g. 2025-01-06T09:00:00-05:00",
 }

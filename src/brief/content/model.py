@@ -5,9 +5,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Literal, get_args
+from decimal import Decimal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 
 class Strict(BaseModel):
@@ -74,6 +76,13 @@ def _digits(value: object) -> object:
     return value
 
 
+def _sane(value: Decimal) -> Decimal:
+    # Decimal takes 1e999 as finite; no quantity a brief reports is anywhere near that.
+    if abs(value.adjusted()) > 100:
+        raise PydanticCustomError("finite_number", "must be a finite number")
+    return value
+
+
 _Visible = BeforeValidator(_visible)
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64), _Visible]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), _Visible]
@@ -84,7 +93,8 @@ Email = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}
 Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$"), _Visible]
 # Whole numbers and figures: digits as typed; no '_' separators, no nan or infinity.
 Whole = Annotated[int, BeforeValidator(_digits)]
-Number = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_digits)]
+# Exact decimals (never floats): 10^25 stays 10000000000000000000000000, 0.1 stays 0.1.
+Number = Annotated[Decimal, Field(allow_inf_nan=False), BeforeValidator(_digits), AfterValidator(_sane)]
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
@@ -160,6 +170,11 @@ Sources = list[Cite]
 
 AUDIENCE_ALL = "all"
 
+# A word from the pack's vocabulary (content/vocabulary.yaml, or the built-in one): an area, a
+# kind, a status. Checked against the vocabulary with its line, after the files are read.
+Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), _Visible,
+                 AfterValidator(_one_line)]
+
 
 # ---- pack.yaml -----------------------------------------------------------------
 
@@ -183,6 +198,9 @@ class Pack(Strict):
     keywords: list[Line] = []
     contacts: list[Contact] = []
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$"), _Visible] = "en"
+    # Numbers and dates are written the locale's way (babel: en_US, en_GB, de_DE...); default: the language.
+    locale: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$"), _Visible] | None = None
+    page_size: Literal["Letter", "A4"] = "Letter"
     embargo: AwareDatetime | None = None
     handling: Line | None = None
 
@@ -191,7 +209,8 @@ class Pack(Strict):
 
 class Source(Strict):
     id: Id
-    title: Line
+    title: Line | None = None  # the source's own title, in full; printed in quotation marks
+    description: Line | None = None  # what the source is, when it has no title ("Press briefing, ...")
     author: Line | None = None
     publisher: Line | None = None
     date: FuzzyDate | None = None
@@ -211,11 +230,29 @@ Confidence = Literal["high", "moderate", "low"]
 Priority = Annotated[Whole, Field(ge=1, le=5)]  # 1 = most important
 
 
+# Sourced information or the organisation's own judgement (ICD 203): editions tell them apart.
+Basis = Literal["sourced", "judgement"]
+
+
+class Claim(Strict):
+    text: Text  # what this source says, paraphrased or quoted
+    source: Cite
+
+
+class Dispute(Strict):
+    """Sources that disagree about an item: each claim with who makes it."""
+
+    about: Line | None = None  # what is disputed, when the item does not say it
+    claims: Annotated[list[Claim], Field(min_length=2)]
+
+
 class Assessment(Strict):
     id: Id
     headline: Line
     body: Text
     confidence: Confidence
+    basis: Basis = "sourced"
+    dispute: Dispute | None = None
     audiences: list[Text] = [AUDIENCE_ALL]
     priority: Priority = 3
     sources: Sources
@@ -227,10 +264,6 @@ class AssessmentsFile(Strict):
 
 # ---- stakeholders.yaml ---------------------------------------------------------
 
-StakeholderKind = Literal[
-    "executive", "legislature", "foreign government", "university", "research community",
-    "think tank", "media", "industry", "civil society", "diaspora", "international organisation",
-]
 Stance = Literal["support", "oppose", "conditional", "mixed"]
 
 
@@ -243,8 +276,8 @@ class Quote(Strict):
 class Stakeholder(Strict):
     id: Id
     name: Line
-    kind: StakeholderKind
-    country: Line
+    kind: Word  # a stakeholder kind from the vocabulary
+    country: Line | None = None
     stance: Stance
     position: Text
     interests: list[Text] = []
@@ -258,43 +291,69 @@ class StakeholdersFile(Strict):
     stakeholders: list[Stakeholder]
 
 
-# ---- versions.yaml (versions of an agreement) ----------------------------------
-
-Area = Literal[
-    "scope", "exclusions", "intellectual property", "data", "security", "researcher safety",
-    "dispute resolution", "governance", "term",
-]
-AREAS: tuple[str, ...] = get_args(Area)  # display order
-Effect = Literal["narrows", "broadens", "strengthens", "weakens", "clarifies"]
-
+# ---- versions.yaml (versions of an agreement, a regulation, a programme) -------
 
 class Provision(Strict):
     key: Id  # stable across versions: the same key means the same provision
-    area: Area
+    area: Word  # an area from the vocabulary
     text: Text
-    effect: Effect | None = None  # how this version's text changes the one it replaces
+    # "text": the instrument's own words, quoted from a source that reproduces them;
+    # "summary": a source's description of them. Only two texts are compared word by word.
+    form: Literal["text", "summary"] = "summary"
+    effect: Word | None = None  # how this version's text changes the one it replaces (a vocabulary effect)
+    dispute: Dispute | None = None
     replaces: list[Id] = []  # keys in the previous version this one renames or splits
     sources: Sources
+
+
+def _dates(value: object) -> object:
+    # One date or several (staged application: "applies from: [2025-02-02, 2026-08-02]").
+    if isinstance(value, dict):
+        return {k: v if isinstance(v, list) else [v] for k, v in value.items()}
+    return value
 
 
 class Version(Strict):
     id: Id
     label: Line
-    kind: Literal["original", "amendment", "extension", "renewal"]
+    kind: Word  # a version kind from the vocabulary
+    # Dated milestones by date kind (vocabulary `date_kinds`): signed, effective, expires,
+    # or a pack's own (proposed, adopted, entry into force, applies from...). The three
+    # classic ones may also be written as fields of their own.
     signed: FuzzyDate | None = None
     effective: FuzzyDate | None = None
     expires: FuzzyDate | None = None
-    status: Literal["in force", "expired", "superseded", "lapsed", "pending"]
+    dates: Annotated[dict[Word, list[FuzzyDate]], BeforeValidator(_dates)] = {}
+    status: Word  # a version status from the vocabulary
     summary: Text | None = None
     inherits: Id | None = None  # an extension carries another version's provisions unchanged
-    not_stated: list[Area] = []  # areas the sources do not describe for this version
+    not_stated: list[Word] = []  # areas the sources do not describe for this version
     provisions: list[Provision] = []
     sources: Sources
 
+    def milestones(self) -> list[tuple[str, PartialDate]]:
+        """Return every dated milestone as (date kind, date), oldest first."""
+        found = [(k, d) for k, d in (("signed", self.signed), ("effective", self.effective),
+                                      ("expires", self.expires)) if d is not None]
+        found += [(k, d) for k, ds in self.dates.items() for d in ds]
+        return sorted(found, key=lambda kd: kd[1].start)
+
+    def first_date(self) -> PartialDate | None:
+        """Return the earliest milestone, used to order versions."""
+        found = self.milestones()
+        return found[0][1] if found else None
+
 
 class VersionsFile(Strict):
-    agreement: Line  # the name of the agreement the versions belong to
+    # What the versions are versions of: an agreement, a regulation, a programme.
+    # `agreement:` is read too, so packs written before `subject:` still load.
+    subject: Line | None = None
+    agreement: Line | None = None
     versions: list[Version]
+
+    @property
+    def name(self) -> str:
+        return self.subject or self.agreement or "the subject"
 
 
 # ---- timeline.yaml -------------------------------------------------------------
@@ -304,7 +363,7 @@ class TimelineEvent(Strict):
     date: FuzzyDate
     title: Line
     description: Text | None = None
-    kind: Literal["signing", "amendment", "extension", "lapse", "renewal", "expiry", "political", "other"] = "other"
+    kind: Word = "other"  # an event kind from the vocabulary
     audiences: list[Text] = [AUDIENCE_ALL]
     sources: Sources
 
@@ -321,8 +380,13 @@ class Figure(Strict):
     label: Text  # what the number measures, in words
     value: Number
     qualifier: Literal["exactly", "about", "nearly", "over", "under", "at least", "up to"] = "exactly"
-    unit: Line | None = None
+    unit: Line | None = None  # "EUR" (an ISO currency code), "%", or words ("protocols")
+    # How a large number reads: "words" (35 million), "exponent" (10^25) or "digits" (35,000,000).
+    style: Literal["words", "exponent", "digits"] = "words"
     as_of: FuzzyDate | None = None
+    # Figures sharing a quantity: a series (different dates) or a conflict (same claim, different
+    # values). Left out, brief decides from the dates; set it when the dates do not tell.
+    relation: Literal["series", "conflict"] | None = None
     audiences: list[Text] = [AUDIENCE_ALL]
     sources: Sources
 
@@ -338,6 +402,7 @@ class Recommendation(Strict):
     audience: Text
     text: Text
     rationale: Text | None = None
+    basis: Basis = "judgement"  # a recommendation is the organisation's own advice
     priority: Priority = 3
     sources: Sources = []
 
@@ -350,6 +415,7 @@ class Question(Strict):
     id: Id
     question: Line
     answer: Text
+    basis: Basis = "sourced"
     audiences: list[Text] = [AUDIENCE_ALL]
     sources: Sources
 
@@ -381,7 +447,7 @@ class Section(Strict):
     intro: Text | None = None
     max: Annotated[Whole, Field(ge=1)] | None = None
     max_priority: Priority | None = None  # keep items of this priority or more important
-    areas: list[Area] = []  # for changes/provisions: which areas to show (all when empty)
+    areas: list[Word] = []  # for changes/provisions/scope: which areas to show (all when empty)
     mode: Literal["summary", "table", "list"] | None = None  # for changes
 
 
@@ -401,7 +467,7 @@ RESERVED_AUDIENCES: dict[str, str] = {
 class Audience(Strict):
     name: Id
     title: Text  # the edition's title line, e.g. "Congressional brief"
-    template: Text  # template file name under templates/
+    template: Text | None = None  # a layout (single, columns, dense, press, or the pack's own); default single
     page_budget: Annotated[Whole, Field(ge=1)]
     sections: list[Annotated[Section, BeforeValidator(_section)]]
     bottom_line: BottomLine | None = None

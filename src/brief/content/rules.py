@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from brief.content import model as m
 from brief.content.lineage import resolved_provisions
+from brief.content.words import vocabulary_problems
 from brief.content.yamlload import Document, file_problem, too_large
 from brief.errors import Problem
 
@@ -233,7 +234,7 @@ def _version_rules(p: _Pack) -> Found:
                                             f"duplicate version id '{v.id}'; ids must be unique"))
         seen.setdefault(v.id, i)
         found += _version(p.c, doc, versions, i)
-    dated = [(v.effective or v.signed, i) for i, v in enumerate(versions)]
+    dated = [(v.first_date(), i) for i, v in enumerate(versions)]
     for (d1, _), (d2, i2) in zip(dated, dated[1:], strict=False):
         if d1 and d2 and d2.start < d1.start:
             found.warnings.append(doc.problem(("versions", i2), f"version '{versions[i2].id}' is dated before the one "
@@ -247,15 +248,25 @@ def _version(c: Content, doc: Document, versions: list[m.Version], i: int) -> Fo
     if v.inherits is not None and v.inherits not in ids[:i]:
         found.errors.append(doc.problem(path + ("inherits",), f"inherits unknown or later version '{v.inherits}'; "
                                         f"name one listed above it: {', '.join(ids[:i]) or 'none'}"))
-    for a, b in (("signed", "expires"), ("effective", "expires")):
-        da, db = getattr(v, a), getattr(v, b)
-        if da and db and db.start < da.start:
-            found.errors.append(doc.problem(path + (b,), f"{b} ({db.iso()}) is before {a} ({da.iso()})"))
+    found.errors += _dates_in_order(c, doc, path, v)
     prev = versions[i - 1] if i else None
     prev_keys = {x.key for x in resolved_provisions(versions, prev)} if prev else set()
     found += _provisions(c, doc, i, v, prev, prev_keys)
     found.errors += _replace_cycles(doc, i, v, prev_keys)
     return found
+
+
+def _dates_in_order(c: Content, doc: Document, path: tuple, v: m.Version) -> list[Problem]:
+    """A term cannot end (a date kind with role 'end') before any other milestone of the version."""
+    ends = set(c.vocabulary.with_role("date_kinds", "end"))
+    dates = v.milestones()
+    problems = []
+    for end_kind, end in ((k, d) for k, d in dates if k in ends):
+        before = next(((k, d) for k, d in dates if k not in ends and d.start > end.start), None)
+        if before is not None:
+            where = path + ((end_kind,) if end_kind in ("signed", "effective", "expires") else ("dates", end_kind))
+            problems.append(doc.problem(where, f"{end_kind} ({end.iso()}) is before {before[0]} ({before[1].iso()})"))
+    return problems
 
 
 def _provisions(c: Content, doc: Document, i: int, v: m.Version, prev: m.Version | None, prev_keys: set[str]) -> Found:
@@ -356,7 +367,12 @@ def _distribution_rules(p: _Pack) -> Found:
                          for name in p.c.distribution.lists if name not in audiences])
 
 
+def _vocabulary_rules(p: _Pack) -> Found:
+    """Every area, kind, status, effect and date kind is one the pack's vocabulary declares, once."""
+    return Found(errors=vocabulary_problems(p.c, p.docs))
+
+
 _RULES: tuple[Callable[[_Pack], Found], ...] = (
-    _source_rules, _item_rules, _figure_conflicts, _version_rules, _profile_rules, _distribution_rules,
-    _uncited_sources,
+    _vocabulary_rules, _source_rules, _item_rules, _figure_conflicts, _version_rules, _profile_rules,
+    _distribution_rules, _uncited_sources,
 )

@@ -15,7 +15,6 @@ from brief.errors import BuildError, ContentError, Problem
 from brief.templating import EmptyValue, OutsideTemplates, builtin_templates, contained, strict_environment
 
 if TYPE_CHECKING:  # kept light: PDF workers import this module for its path checks
-    from brief.content import model as m
     from brief.content.load import Content
     from brief.edition.views import Edition
 
@@ -57,36 +56,13 @@ def layouts(root: Path) -> dict[str, list[str]]:
     return found
 
 
-def environment(root: Path) -> jinja2.Environment:
+def environment(content: Content) -> jinja2.Environment:
     """Return the editions' Jinja environment: the pack's templates first, then the built-in ones."""
-    env = strict_environment(template_dirs(root))
-    env.filters.update(longdate=longdate, moment=moment, figure=figure_text, area_title=area_title)
+    from brief.edition.filters import filters  # babel: only when editions are rendered
+
+    env = strict_environment(template_dirs(content.root))
+    env.filters.update(filters(content))
     return env
-
-
-def longdate(value) -> str:
-    """Format a date as '20 December 2024'."""
-    return value.strftime("%-d %B %Y") if hasattr(value, "strftime") else str(value)
-
-
-def moment(value) -> str:
-    """Format an aware date-time as '3 March 2025, 09:00 UTC-05:00': unambiguous in any reader's zone."""
-    offset = int(value.utcoffset().total_seconds() // 60)
-    sign = "+" if offset >= 0 else "-"
-    zone = "UTC" if offset == 0 else f"UTC{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
-    return f"{value.day} {value:%B %Y, %H:%M} {zone}"
-
-
-def figure_text(f: m.Figure) -> str:
-    """Format a figure as 'about 120,000 households'."""
-    number = f"{f.value:,.0f}" if float(f.value).is_integer() else f"{f.value:,g}"
-    qualifier = "" if f.qualifier == "exactly" else f.qualifier + " "
-    return f"{qualifier}{number}{' ' + f.unit if f.unit else ''}"
-
-
-def area_title(area: str) -> str:
-    """Format an area name as a heading: 'researcher safety' -> 'Researcher safety'."""
-    return area[:1].upper() + area[1:]
 
 
 def template_files(root: Path) -> dict[str, Path]:
@@ -119,7 +95,7 @@ def assets(root: Path) -> dict[str, Path]:
 
 def render_html(content: Content, edition: Edition, env: jinja2.Environment | None = None) -> Page:
     """Render one edition to HTML and check it; raise ContentError or BuildError naming the edition."""
-    env = env or environment(content.root)
+    env = env or environment(content)
     name = edition.audience.name
     profile = f"content/audiences/{name}.yaml"
     try:

@@ -8,15 +8,14 @@ from markupsafe import Markup
 
 from brief.compare.engine import Comparison, Row, compare
 from brief.content import model as m
-from brief.content.lineage import current_version, resolved_provisions
+from brief.content.lineage import current_version, resolved_provisions, terms
 from brief.content.load import Content
-from brief.edition.graphics import Marker, comparison_svg, spans_of, timeline_svg
-from brief.edition.views import ChangeRow, Changes, Citer, Entry, FigureGroup
+from brief.edition.graphics import Marker, Span, comparison_svg, timeline_svg
+from brief.edition.views import ChangeRow, Changes, Citer, Entry, FigureGroup, Scope
+from brief.edition.wording import Wording
 
 Selected = tuple[list, Any]  # (entries, kind-specific data)
 
-# Areas a "summary" of changes always shows row by row: the ones readers weigh for security.
-SECURITY_AREAS = ("exclusions", "intellectual property", "data", "security", "researcher safety")
 
 
 def _for(audience: m.Audience, items: Iterable) -> list:
@@ -73,15 +72,16 @@ def figures(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected
         group = FigureGroup(quantity, tuple(Entry(f, cite(f.sources)) for f in figures))
         if group.conflicting:
             # Seeing the two numbers side by side, each with who gives it, is the point of the chart.
-            bars = [(_worded(f), f.value, _who(c, f)) for f in figures]
+            wording = Wording.of(c.pack)
+            bars = [(_worded(f, wording), f.value, _who(c, f)) for f in figures]
             chart = comparison_svg(f"fig-{quantity}", f"{figures[0].label}: the sources disagree", bars)
             group = FigureGroup(quantity, group.entries, chart)
         out.append(group)
     return out, None
 
 
-def _worded(f: m.Figure) -> str:
-    return ("" if f.qualifier == "exactly" else f.qualifier + " ") + f"{f.value:,g}"
+def _worded(f: m.Figure, wording: Wording) -> str:
+    return ("" if f.qualifier == "exactly" else f.qualifier + " ") + wording.number(f.value, f.style)
 
 
 def _who(c: Content, f: m.Figure) -> str:
@@ -109,12 +109,12 @@ def _versions(c: Content) -> m.VersionsFile:
     return c.versions
 
 
-def _provisions_by_area(c: Content, cite: Citer, areas: Iterable[str]):
-    version = current_version(_versions(c))
-    provisions = resolved_provisions(list(_versions(c).versions), version)
-    wanted = [x for x in m.AREAS if x in set(areas)]
+def _provisions_by_area(c: Content, cite: Citer, areas: Iterable[str]) -> tuple[list, m.Version]:
+    versions = _versions(c)
+    version = current_version(versions, c.vocabulary.with_role("version_statuses", "current"))
+    provisions = resolved_provisions(list(versions.versions), version)
     groups = []
-    for area in wanted:
+    for area in c.vocabulary.order("areas", set(areas)):
         entries = tuple(Entry(p, cite(p.sources)) for p in provisions if p.area == area)
         if entries:
             groups.append((area, entries))
@@ -122,31 +122,33 @@ def _provisions_by_area(c: Content, cite: Citer, areas: Iterable[str]):
 
 
 def scope(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
-    """Select the scope section's content."""
-    return _provisions_by_area(c, cite, ("scope", "exclusions"))
+    """Select what the version in force covers: the profile's areas, else the vocabulary's first two."""
+    areas = c.vocabulary.order("areas", set(spec.areas)) if spec.areas else list(c.vocabulary.keys("areas")[:2])
+    groups, version = _provisions_by_area(c, cite, areas)
+    return [], Scope(version, tuple(areas), dict(groups))
 
 
 def provisions(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
     """Select the provisions section's content."""
-    return _provisions_by_area(c, cite, spec.areas or m.AREAS)
+    return _provisions_by_area(c, cite, spec.areas or c.vocabulary.keys("areas"))
 
 
 def changes(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
     """Select the changes section's content."""
     from_id, to_id = a.compare or (None, None)
-    comparison: Comparison = compare(_versions(c), from_id, to_id)
+    comparison: Comparison = compare(_versions(c), from_id, to_id, c.vocabulary.keys("areas"))
     mode = spec.mode or "table"
     areas = list(spec.areas)
     shown = []
     for area, rows in comparison.by_area(areas):
         keep = [r for r in rows if r.change != "unchanged"]
-        if mode == "summary":
-            keep = [r for r in keep if r.area in SECURITY_AREAS]
         if keep:
             shown.append((area, tuple(_change_row(r, cite, from_first=mode == "table") for r in keep)))
     unchanged = sum(1 for _, rows in comparison.by_area(areas) for r in rows if r.change == "unchanged")
+    # The summary counts exactly the rows shown; what the profile's areas leave out is said, not hidden.
+    left_out = sum(1 for r in comparison.rows if r.change != "unchanged" and areas and r.area not in areas)
     data = Changes(mode, comparison.from_version.label, comparison.to_version.label,
-                   comparison.summary(areas), tuple(shown), unchanged)
+                   comparison.summary(areas), tuple(shown), unchanged, left_out)
     return [], data
 
 
@@ -166,7 +168,19 @@ def timeline(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selecte
         events = events[-spec.max:]  # the most recent matter most to a reader today
     entries = [Entry(e, cite(e.sources)) for e in events]
     markers = [Marker(i, e.date, e.title, e.kind) for i, e in enumerate(events, 1)]
-    versions = list(c.versions.versions) if c.versions else []
-    agreement = c.versions.agreement if c.versions else c.pack.title
-    svg: Markup = timeline_svg(agreement, markers, spans_of(versions, c.pack.as_of), c.pack.as_of)
+    subject = c.versions.name if c.versions else c.pack.title
+    svg: Markup = timeline_svg(subject, markers, _spans(c), c.pack.as_of)
     return entries, svg
+
+
+def _spans(c: Content) -> list[Span]:
+    """Return each dated version's term as a bar, shaded by what its status means (current, pending, ended)."""
+    if c.versions is None:
+        return []
+    v = c.vocabulary
+    shade = {**{k: "in force" for k in v.with_role("version_statuses", "current")},
+             **{k: "pending" for k in v.with_role("version_statuses", "pending")}}
+    found = terms(list(c.versions.versions), v.with_role("date_kinds", "start"), v.with_role("date_kinds", "end"),
+                  c.pack.as_of)
+    return [Span(version.label, start, end, shade.get(version.status, version.status))
+            for version, start, end in found]

@@ -1,6 +1,7 @@
 """What templates see: an edition, its sections and entries, and the numbered citations."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -70,6 +71,16 @@ class Changes:
     summary: str
     areas: tuple[tuple[str, tuple[ChangeRow, ...]], ...]
     unchanged: int
+    left_out: int = 0  # changed provisions in areas the profile does not show
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a scope section shows: the version in force and its provisions in the chosen areas."""
+
+    version: m.Version
+    areas: tuple[str, ...]
+    groups: dict[str, tuple[Entry, ...]]
 
 
 @dataclass(frozen=True)
@@ -141,5 +152,34 @@ class Citer:
         return tuple(sorted(refs, key=lambda r: r.number))  # [1, 3], not [3, 1]
 
     def entries(self) -> tuple[SourceEntry, ...]:
-        return tuple(SourceEntry(n, self._sources[sid], tuple(self._locators[sid]))
+        return tuple(SourceEntry(n, self._sources[sid], merge_locators(self._locators[sid]))
                      for sid, n in self._numbers.items())
+
+
+_PARAS = re.compile(r"^paras?\.\s*(\d+(?:\s*[–-]\s*\d+)?(?:\s*,\s*\d+(?:\s*[–-]\s*\d+)?)*)$")
+
+
+def merge_locators(locators: list[str]) -> tuple[str, ...]:
+    """Return each locator once: paragraph numbers merged and sorted ("paras. 1–3, 7"), the others in order."""
+    numbers: set[int] = set()
+    others: list[str] = []
+    for locator in locators:
+        found = _PARAS.match(locator.strip())
+        if found is None:
+            others += [locator] if locator not in others else []
+            continue
+        for part in found.group(1).split(","):
+            lo, _, hi = part.replace("-", "–").partition("–")
+            numbers.update(range(int(lo), int(hi or lo) + 1))
+    return ((_paragraphs(numbers),) if numbers else ()) + tuple(others)
+
+
+def _paragraphs(numbers: set[int]) -> str:
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    text = ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+    return f"{'paras' if len(numbers) > 1 else 'para'}. {text}"

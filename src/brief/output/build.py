@@ -167,7 +167,7 @@ def make_editions(content: Content, names: list[str], manifest: Manifest, build_
     # Start the printers before tailoring: they import WeasyPrint while this process renders HTML.
     with printers(min(request.workers or os.cpu_count() or 1, len(names))) as pool:
         editions = [tailor(content, content.audiences[name]) for name in names]
-        env = environment(content.root)
+        env = environment(content)
         pages = [render_html(content, edition, env) for edition in editions]
         printed, failures = print_pdfs(pool, pages)
     for page in (p for p in pages if p.audience in printed):
