@@ -1,4 +1,9 @@
-"""Compare two versions of an agreement provision by provision, with word-level redlines."""
+"""Compare two versions provision by provision, stating only the differences the sources state.
+
+A row's change is what a source says (a provision's `effect`, a version's `drops`), what two
+quoted texts (`form: text`) show word by word, or, when neither, exactly what is known: first
+described in the later version, not described in it, or described without a stated change.
+"""
 from __future__ import annotations
 
 import difflib
@@ -10,18 +15,21 @@ from typing import Literal
 from brief.content.lineage import resolved_provisions
 from brief.content.model import Citation, Provision, Version, VersionsFile
 
-Change = Literal["added", "removed", "changed", "unchanged"]
+Change = Literal["added", "removed", "changed", "unchanged", "first described", "not described", "restated"]
 
-# Each effect as the past participle the summary counts ("2 narrowed").
+# Each effect as the past participle the summary counts ("2 narrowed"); a pack's own effects as written.
 PAST: dict[str, str] = {
     "narrows": "narrowed", "broadens": "broadened", "strengthens": "strengthened",
-    "weakens": "weakened", "clarifies": "clarified",
+    "weakens": "weakened", "clarifies": "clarified", "renews": "renewed", "adds": "added",
 }
 # Read backwards (FROM later than TO), a change has the opposite effect.
 _INVERSE = {"narrows": "broadens", "broadens": "narrows", "strengthens": "weakens",
-            "weakens": "strengthens", "clarifies": "clarifies"}
+            "weakens": "strengthens", "clarifies": "clarifies", "renews": "renews"}
+# What each change says, as the summary words it.
+WORDS: dict[str, str] = {"restated": "with no change stated"}
 # Keys of Comparison.counts(), in the order the summary names them.
-COUNT_KEYS = ("added", *PAST.values(), "changed", "removed", "unchanged")
+COUNT_KEYS = ("added", *(v for v in PAST.values() if v != "added"), "changed", "removed", "first described",
+              "not described", "with no change stated", "unchanged")
 
 
 class UnknownVersion(ValueError):
@@ -54,14 +62,22 @@ class Row:
     from_sources: tuple[Citation, ...]
     to_sources: tuple[Citation, ...]
     from_keys: tuple[str, ...] = ()
-    to_stated: bool = True  # False when TO lists this area in `not_stated` (a "removed" row may not be one)
+    to_stated: bool = True  # False when TO lists this area in `not_stated`
+    from_form: str = "summary"  # "text": the instrument's own words; "summary": a source's description
+    to_form: str = "summary"
+    steps: tuple[tuple[str, str, str], ...] = ()  # (from label, to label, effect) when steps differ
 
     @property
     def label(self) -> str:
-        """Return the change as the summary words it: added, narrowed, changed, removed..."""
+        """Return the change as the summary words it: narrowed, first described, no change stated..."""
         if self.change == "changed":
-            return PAST.get(self.effect or "", "changed")
-        return self.change
+            return PAST.get(self.effect or "", self.effect or "changed")
+        return WORDS.get(self.change, self.change)
+
+    @property
+    def worded(self) -> bool:
+        """True when both sides are the instrument's own words, so a word-level redline means something."""
+        return self.from_form == "text" and self.to_form == "text"
 
 
 @dataclass(frozen=True)
@@ -98,7 +114,7 @@ class Comparison:
         out["not_stated"] = 0
         for r in self.rows:
             if r.area in wanted:
-                out[r.label] += 1
+                out[r.label] = out.get(r.label, 0) + 1
                 out["not_stated"] += (not r.from_stated) or (not r.to_stated)
         return out
 
@@ -114,30 +130,33 @@ class Comparison:
         wanted = self._areas(areas)
         rows = [r for r in self.rows if r.area in wanted]
         n = self.counts(areas)
-        parts = [(n[k], k) for k in COUNT_KEYS if k != "unchanged" and n[k]]
+        parts = [(n[k], k) for k in (*COUNT_KEYS, *(k for k in n if k not in COUNT_KEYS and k != "not_stated"))
+                 if k != "unchanged" and n[k]]
         if not parts:
             total = n["unchanged"]
             return "No provisions to compare" if not total else f"No changes; {_n(total, 'provision')} unchanged"
         words = []
         for i, (count, label) in enumerate(parts):
             text = f"{_n(count, 'provision')} {label}" if i == 0 else f"{count} {label}"
-            if label in ("added", "removed"):
-                stated = "from_stated" if label == "added" else "to_stated"
-                version = self.from_version if label == "added" else self.to_version
-                unstated = sum(1 for r in rows if r.change == label and not getattr(r, stated))
-                text += _unstated_note(unstated, count, version.label)
+            if label == "first described":
+                text += f" in the {self.to_version.label}"
+            elif label == "not described":
+                text += f" in the {self.to_version.label}"
+            elif label in PAST.values():
+                unstated = sum(1 for r in rows if r.label == label and not r.from_stated)
+                text += _unstated_note(unstated, count, self.from_version.label)
             words.append(text)
         line = ", ".join(words)
         return f"{line}; {n['unchanged']} unchanged" if n["unchanged"] else line
 
 
 def _unstated_note(unstated: int, count: int, label: str) -> str:
-    """Say that the sources are silent on the other side, so the reader does not read 'added' as 'new'."""
+    """Say that the sources do not give the earlier text, so a stated change is not read as 'new'."""
     if not unstated:
         return ""
     if unstated == count:
-        return f" (the sources do not describe {'this area' if count == 1 else 'these areas'} for the {label})"
-    return f" ({unstated} in {'an area' if unstated == 1 else 'areas'} the sources do not describe for the {label})"
+        return f" (the sources do not give the {label} text)"
+    return f" ({unstated} without the {label} text in the sources)"
 
 
 def compare(versions: VersionsFile, from_id: str | None = None, to_id: str | None = None,
@@ -152,16 +171,17 @@ def compare(versions: VersionsFile, from_id: str | None = None, to_id: str | Non
     old_gaps, new_gaps = unstated_areas(vs, old, order), unstated_areas(vs, new, order)
     matches: list[Match]
     if i == j:
-        matches = [(p, [p.key], None, False) for p in new_provs]
+        matches = [(p, [p.key], None, False, ()) for p in new_provs]
     elif i < j:
         matches = _forward(_lineage(vs, i, j), new_provs)
     else:
         matches = _backward(_lineage(vs, j, i), old_provs, new_provs)
     by_key = {p.key: p for p in old_provs}
-    rows = [_row(new_p, [by_key[k] for k in keys], effect, renamed, old_gaps)
-            for new_p, keys, effect, renamed in matches]
-    matched = {k for _, keys, _, _ in matches for k in keys}
-    rows += [_removed(p, new_gaps) for p in old_provs if p.key not in matched]
+    rows = [_row(new_p, [by_key[k] for k in keys], effect, renamed, old_gaps, steps)
+            for new_p, keys, effect, renamed, steps in matches]
+    matched = {k for _, keys, _, _, _ in matches for k in keys}
+    drops = _drops(vs, min(i, j), max(i, j))
+    rows += [_missing(p, new_gaps, drops.get(p.key)) for p in old_provs if p.key not in matched]
     rank = {a: n for n, a in enumerate(order)}
     rows.sort(key=lambda r: (rank[r.area], r.key, r.change))
     return Comparison(versions.name, old, new, tuple(rows), old_gaps, new_gaps, tuple(vs), order)
@@ -256,51 +276,77 @@ def normalise(text: str | None) -> str:
 
 # ---- matching ------------------------------------------------------------------
 
+Step = tuple[str, str, str | None]  # (FROM label, TO label, the effect a source states for that step)
+
+
 @dataclass(frozen=True)
 class _Line:
     """How a provision of a later version descends from the provisions of an earlier one."""
 
     origins: tuple[str, ...]  # keys in the earlier version
-    effects: tuple[str | None, ...]  # the declared effect of each step that changed its text
+    steps: tuple[Step, ...]  # each step that changed its text, with the effect declared for it
     renamed: bool
 
 
 def _lineage(vs: list[Version], lo: int, hi: int) -> dict[str, _Line]:
-    """Trace each provision of vs[hi] back to the provisions of vs[lo], one version at a time."""
+    """Trace each provision of vs[hi] back to the provisions of vs[lo], one version at a time.
+
+    A version that leaves an area unstated neither removes nor re-adds its provisions: they
+    are carried through it as they were, and the next version that states the area picks up.
+    """
     state = {p.key: _Line((p.key,), (), False) for p in resolved_provisions(vs, vs[lo])}
+    known = {p.key: p for p in resolved_provisions(vs, vs[lo])}  # the latest stated text of each key
     for s in range(lo + 1, hi + 1):
-        prev = {p.key: p for p in resolved_provisions(vs, vs[s - 1])}
-        own = {p.key for p in vs[s].provisions}
-        step: dict[str, _Line] = {}
-        for p in resolved_provisions(vs, vs[s]):
-            # `replaces` and `effect` describe the step into the version declaring them, so
-            # an inherited provision's say nothing about this step.
-            declared = p.key in own
-            effect = p.effect if declared else None
-            preds = [k for k in p.replaces if k in prev] if declared else []
-            if p.key in prev and p.key not in preds:
-                preds.append(p.key)
-            if not preds:
-                step[p.key] = _Line((), (effect,), False)
-                continue
-            lines = [state[k] for k in preds]
-            changed = len(preds) > 1 or normalise(prev[preds[0]].text) != normalise(p.text)
-            step[p.key] = _Line(
-                origins=tuple(dict.fromkeys(o for line in lines for o in line.origins)),
-                effects=tuple(e for line in lines for e in line.effects) + ((effect,) if changed else ()),
-                renamed=any(line.renamed for line in lines) or preds != [p.key],
-            )
+        label = (vs[s - 1].label, vs[s].label)
+        provs = resolved_provisions(vs, vs[s])
+        gaps = set(unstated_areas(vs, vs[s]))
+        step = {p.key: _step(p, vs[s], known, state, label) for p in provs}
+        for key, line in state.items():  # carried through a version silent on their area
+            if key not in step and known[key].area in gaps and key not in _replaced(provs):
+                step[key] = line
+        known = {**{k: known[k] for k in step if k in known}, **{p.key: p for p in provs}}
         state = step
     return state
 
 
-def _net(effects: Iterable[str | None]) -> str | None:
+def _replaced(provs: list[Provision]) -> set[str]:
+    return {k for p in provs for k in p.replaces}
+
+
+def _step(p: Provision, version: Version, known: dict[str, Provision], state: dict[str, _Line],
+          label: tuple[str, str]) -> _Line:
+    """Return p's line after one step, from the provisions it continues."""
+    # `replaces` and `effect` describe the step into the version declaring them, so an
+    # inherited provision's say nothing about this step.
+    declared = any(x.key == p.key for x in version.provisions)
+    effect = p.effect if declared else None
+    preds = [k for k in p.replaces if k in state] if declared else []
+    if p.key in state and p.key not in preds:
+        preds.append(p.key)
+    if not preds:
+        return _Line((), ((*label, effect),), False)
+    lines = [state[k] for k in preds]
+    changed = len(preds) > 1 or normalise(known[preds[0]].text) != normalise(p.text) or effect is not None
+    return _Line(
+        origins=tuple(dict.fromkeys(o for line in lines for o in line.origins)),
+        steps=tuple(st for line in lines for st in line.steps) + (((*label, effect),) if changed else ()),
+        renamed=any(line.renamed for line in lines) or preds != [p.key],
+    )
+
+
+def _net(steps: Iterable[Step]) -> str | None:
     """Return the one effect every step declared, or None when steps differ or say nothing."""
-    found = set(effects)
+    found = {effect for _, _, effect in steps}
     return found.pop() if len(found) == 1 and None not in found else None
 
 
-Match = tuple[Provision, list[str], str | None, bool]  # TO provision, FROM keys, effect, renamed
+def _named(steps: tuple[Step, ...]) -> tuple[tuple[str, str, str], ...]:
+    """Return the steps with a stated effect, when they do not share one net effect (then each is named)."""
+    stated = tuple((a, b, e) for a, b, e in steps if e is not None)
+    return stated if len({e for _, _, e in stated}) > 1 else ()
+
+
+Match = tuple[Provision, list[str], str | None, bool, tuple[tuple[str, str, str], ...]]
 
 
 def _forward(state: dict[str, _Line], new_provs: list[Provision]) -> list[Match]:
@@ -308,7 +354,7 @@ def _forward(state: dict[str, _Line], new_provs: list[Provision]) -> list[Match]
     for p in new_provs:
         line = state[p.key]
         keys = list(line.origins)
-        out.append((p, keys, _net(line.effects), line.renamed and keys != [p.key]))
+        out.append((p, keys, _net(line.steps), line.renamed and keys != [p.key], _named(line.steps)))
     return out
 
 
@@ -316,41 +362,58 @@ def _backward(state: dict[str, _Line], old_provs: list[Provision], new_provs: li
     # state traces FROM (the later version) back to TO; invert it to match TO's provisions.
     out = []
     for p in new_provs:
-        keys = [q.key for q in old_provs if p.key in state[q.key].origins]
-        nets = {_net(state[k].effects) for k in keys}
+        keys = [q.key for q in old_provs if q.key in state and p.key in state[q.key].origins]
+        nets = {_net(state[k].steps) for k in keys}
         effect = _INVERSE.get(nets.pop() or "") if len(nets) == 1 else None
         renamed = keys != [p.key] and any(state[k].renamed for k in keys)
-        out.append((p, keys, effect if keys else None, renamed))
+        out.append((p, keys, effect if keys else None, renamed, ()))
     return out
 
 
-def _row(p: Provision, olds: list[Provision], effect: str | None, renamed: bool, old_gaps: tuple[str, ...]) -> Row:
+def _drops(vs: list[Version], lo: int, hi: int) -> dict[str, tuple[Citation, ...]]:
+    """Return the keys a version between lo (exclusive) and hi says it removes, with the sources that say so."""
+    return {d.key: tuple(d.sources) for v in vs[lo + 1: hi + 1] for d in v.drops}
+
+
+def _row(p: Provision, olds: list[Provision], effect: str | None, renamed: bool, old_gaps: tuple[str, ...],
+         steps: tuple[tuple[str, str, str], ...] = ()) -> Row:
     from_text = " ".join(o.text for o in olds) if olds else None
-    change: Change
-    segments: tuple[Segment, ...]
-    if from_text is None:
-        change, segments = "added", (Segment("insert", p.text),)
-    elif normalise(from_text) != normalise(p.text):
-        change, segments = "changed", redline(from_text, p.text)
-    else:
-        change, segments = "unchanged", (Segment("equal", p.text),)
+    from_form = "text" if olds and all(o.form == "text" for o in olds) else "summary"
     keys = tuple(o.key for o in olds)
+    change = _change(from_text, from_form, p, effect, steps)
+    worded = from_form == "text" and p.form == "text" and change == "changed"
     return Row(
         area=p.area, key=p.key, change=change, from_key=", ".join(keys) or None, to_key=p.key,
         from_text=from_text, to_text=p.text,
         from_stated=bool(olds) or p.area not in old_gaps,
-        effect=effect if change != "unchanged" else None, renamed=renamed, redline=segments,
+        effect=effect if change in ("changed", "added") else None, renamed=renamed,
+        redline=redline(from_text or "", p.text) if worded else (),
         from_sources=tuple(dict.fromkeys(c for o in olds for c in o.sources)), to_sources=tuple(p.sources),
-        from_keys=keys,
+        from_keys=keys, from_form=from_form, to_form=p.form, steps=steps,
     )
 
 
-def _removed(p: Provision, new_gaps: tuple[str, ...]) -> Row:
+def _change(from_text: str | None, from_form: str, p: Provision, effect: str | None,
+            steps: tuple[tuple[str, str, str], ...]) -> Change:
+    """Classify a row by what the sources state, never by how two descriptions happen to differ."""
+    if from_text is None:
+        return "added" if effect == "adds" else "changed" if effect else "first described"
+    if effect or steps:
+        return "changed"  # a source states the change (the effect cites it)
+    if from_form == "text" and p.form == "text":
+        return "unchanged" if normalise(from_text) == normalise(p.text) else "changed"
+    if normalise(from_text) == normalise(p.text):
+        return "unchanged"  # the same words carried over (an extension, or the same text)
+    return "restated"  # two descriptions that differ, with no change stated by a source
+
+
+def _missing(p: Provision, new_gaps: tuple[str, ...], dropped: tuple[Citation, ...] | None) -> Row:
+    """A FROM provision TO does not have: removed when a source says so, else not described."""
     return Row(
-        area=p.area, key=p.key, change="removed", from_key=p.key, to_key=None, from_text=p.text, to_text=None,
-        from_stated=True, effect=None, renamed=False, redline=(Segment("delete", p.text),),
-        from_sources=tuple(p.sources), to_sources=(), from_keys=(p.key,),
-        to_stated=p.area not in new_gaps,
+        area=p.area, key=p.key, change="removed" if dropped is not None else "not described", from_key=p.key,
+        to_key=None, from_text=p.text, to_text=None, from_stated=True, effect=None, renamed=False, redline=(),
+        from_sources=tuple(p.sources), to_sources=dropped or (), from_keys=(p.key,),
+        to_stated=p.area not in new_gaps, from_form=p.form,
     )
 
 

@@ -7,14 +7,16 @@ from typing import Any
 
 import click
 
-from brief.compare.engine import Comparison, Row, Segment
+from brief.compare.engine import PAST, Comparison, Row, Segment
 from brief.content.model import Citation, Source, Version
 from brief.templating import builtin_templates, strict_environment
 
-FORMAT_VERSION = 1  # of the JSON shape: bump when it changes incompatibly
+FORMAT_VERSION = 2  # of the JSON shape: bump when it changes incompatibly
 NOT_STATED = "not stated in sources"
-_MARK = {"added": "+", "removed": "-", "changed": "~", "unchanged": "="}
-_MARK_COLOUR = {"added": "green", "removed": "red", "changed": "yellow", "unchanged": None}
+_MARK = {"added": "+", "removed": "-", "changed": "~", "unchanged": "=", "first described": "*",
+         "not described": "?", "restated": ":"}
+_MARK_COLOUR = {"added": "green", "removed": "red", "changed": "yellow", "unchanged": None,
+                "first described": "cyan", "not described": None, "restated": None}
 _EDGE = re.compile(r"^(\s*)(.*?)(\s*)$", re.S)
 
 
@@ -41,11 +43,19 @@ def runs(segments: tuple[Segment, ...], side: str = "both") -> list[tuple[str, s
 
 
 def change_label(row: Row) -> str:
-    """Return the row's change as a reader says it: 'Narrowed', 'Added (strengthens)', 'Removed'."""
-    text = row.label.capitalize()
-    if row.change == "added" and row.effect:
-        text += f" ({row.effect})"
+    """Return the row's change as a reader says it: 'Narrowed', 'First described', 'With no change stated'."""
+    text = row.label[:1].upper() + row.label[1:]
+    if row.steps:
+        text += " (" + "; ".join(f"{PAST.get(e, e)} from {a} to {b}" for a, b, e in row.steps) + ")"
     return text
+
+
+def side_runs(row: Row, side: str) -> list[tuple[str, str]] | None:
+    """Return one side's text as runs: a redline only between two quoted texts, else the words as written."""
+    text = row.from_text if side == "from" else row.to_text
+    if text is None:
+        return None
+    return runs(row.redline, side) if row.redline else [("equal", text)]
 
 
 def was(row: Row) -> str:
@@ -75,8 +85,7 @@ def version_line(v: Version, c: Comparison | None = None) -> str:
     if v.inherits:
         parent = next((x.label for x in (c.all_versions if c else ()) if x.id == v.inherits), v.inherits)
         kind += f" (carries the provisions of {parent})"
-    dates = [f"{what} {d}" for what, d in (("signed", v.signed), ("effective", v.effective), ("expires", v.expires))
-             if d]
+    dates = [f"{what} {d}" for what, d in v.milestones()]
     return f"{v.label}: {', '.join([kind, *dates, v.status])}"
 
 
@@ -84,7 +93,7 @@ def source_line(s: Source) -> str:
     """Return a source as a short reference: title, who, when, where."""
     who = ", ".join(x for x in (s.author, s.publisher) if x)
     when = str(s.date) if s.date else "Undated"
-    return ". ".join(x for x in (s.title, who, when, s.url) if x) + "."
+    return ". ".join(x for x in (s.title or s.description, who, when, s.url) if x) + "."
 
 
 def cited(c: Comparison, sources: dict[str, Source]) -> list[Source]:
@@ -125,8 +134,12 @@ def render_text(c: Comparison, sources: dict[str, Source], color: bool, width: i
                 lines += fill(sources_text(r, c), f"{head}  ", " " * 6)
                 continue
             lines.append(head)
-            pieces = runs(r.redline) if r.change == "changed" else [("equal", r.to_text or r.from_text or "")]
-            lines += _wrap(pieces, " " * 6, width, color)
+            if r.redline:
+                lines += _wrap(runs(r.redline), " " * 6, width, color)
+            else:  # two descriptions, not two texts: each as written, never struck through
+                for label, text in ((c.from_version.label, r.from_text), (c.to_version.label, r.to_text)):
+                    if text is not None:
+                        lines += fill(f"{label}: {text}", " " * 6, " " * 8)
             if not r.from_stated:
                 lines.append(f"      {c.from_version.label}: {NOT_STATED}")
             if not r.to_stated:
@@ -207,17 +220,13 @@ def _md_runs(pieces: list[tuple[str, str]]) -> str:
 
 
 def _md_cell(r: Row, side: str, c: Comparison) -> str:
-    if side == "from":
-        if r.from_text is None:
-            return f"*{NOT_STATED}*" if not r.from_stated else "*none*"
-        if r.change == "unchanged":
-            return "*same text*"
-        return _md_runs(runs(r.redline, "from") if r.change == "changed" else [("delete", r.from_text)])
-    if r.to_text is None:
-        return f"*{NOT_STATED}*" if not r.to_stated else "*none*"
-    if r.change == "unchanged":
-        return md_escape(r.to_text)
-    return _md_runs(runs(r.redline, "to") if r.change == "changed" else [("insert", r.to_text)])
+    pieces = side_runs(r, side)
+    if pieces is None:
+        stated = r.from_stated if side == "from" else r.to_stated
+        return f"*{NOT_STATED}*" if not stated else "*none*"
+    if side == "from" and r.change == "unchanged":
+        return "*same text*"
+    return _md_runs(pieces)
 
 
 def render_md(c: Comparison, sources: dict[str, Source], note: str | None = None) -> str:
@@ -254,12 +263,9 @@ def _template():
 def diff_html(c: Comparison, sources: dict[str, Source], lang: str = "en", note: str | None = None) -> str:
     """Return a standalone, accessible HTML page: a captioned table per area with <del>/<ins>."""
     def view(r: Row) -> dict:
-        changed = r.change == "changed"
         return {
             "row": r, "label": change_label(r) + was(r), "sources": source_sides(r, c),
-            "from_runs": None if r.from_text is None
-            else (runs(r.redline, "from") if changed else [("delete", r.from_text)]),
-            "to_runs": None if r.to_text is None else (runs(r.redline, "to") if changed else [("insert", r.to_text)]),
+            "from_runs": side_runs(r, "from"), "to_runs": side_runs(r, "to"),
             "from_empty": NOT_STATED if not r.from_stated else "none",
             "to_empty": NOT_STATED if not r.to_stated else "none",
         }
@@ -289,13 +295,15 @@ def to_json(c: Comparison, sources: dict[str, Source], warnings: list[str] | tup
                 "area": r.area, "key": r.key, "change": r.change, "from_key": r.from_key, "to_key": r.to_key,
                 "from_keys": list(r.from_keys), "from_text": r.from_text, "to_text": r.to_text,
                 "from_stated": r.from_stated, "to_stated": r.to_stated, "effect": r.effect, "renamed": r.renamed,
+                "from_form": r.from_form, "to_form": r.to_form,
+                "steps": [{"from": a, "to": b, "effect": e} for a, b, e in r.steps],
                 "redline": [{"op": s.op, "text": s.text} for s in r.redline],
                 "from_sources": [_cite(x) for x in r.from_sources], "to_sources": [_cite(x) for x in r.to_sources],
             }
             for r in c.rows
         ],
         "sources": [
-            {"id": s.id, "title": s.title, "author": s.author, "publisher": s.publisher,
+            {"id": s.id, "title": s.title, "description": s.description, "author": s.author, "publisher": s.publisher,
              "date": s.date.iso() if s.date else None, "url": s.url}
             for s in cited(c, sources)
         ],
@@ -305,8 +313,7 @@ def to_json(c: Comparison, sources: dict[str, Source], warnings: list[str] | tup
 def _version(v: Version, gaps: tuple[str, ...]) -> dict[str, Any]:
     return {
         "id": v.id, "label": v.label, "kind": v.kind, "status": v.status,
-        "dates": {k: (d.iso() if d else None) for k, d in (("signed", v.signed), ("effective", v.effective),
-                                                           ("expires", v.expires))},
+        "dates": [{"kind": k, "date": d.iso()} for k, d in v.milestones()],
         "not_stated": list(gaps),  # following `inherits`, as the rows use it
     }
 

@@ -313,6 +313,13 @@ def _dates(value: object) -> object:
     return value
 
 
+class Drop(Strict):
+    """A provision of the previous version that a source says this version removes."""
+
+    key: Id
+    sources: Sources
+
+
 class Version(Strict):
     id: Id
     label: Line
@@ -329,6 +336,7 @@ class Version(Strict):
     inherits: Id | None = None  # an extension carries another version's provisions unchanged
     not_stated: list[Word] = []  # areas the sources do not describe for this version
     provisions: list[Provision] = []
+    drops: list[Drop] = []  # provisions a source says this version removes (else a missing one is "not described")
     sources: Sources
 
     def milestones(self) -> list[tuple[str, PartialDate]]:

@@ -31,6 +31,8 @@ _TAIL_MIN, _TAIL_SHARE = 3, 0.25  # an empty tail this long, and this share of t
 _CROWD_SHARE = 0.7  # widened parts take at most this share of the width when other years are drawn too
 _STUB = 30.0  # px: an empty end of the axis squeezed narrower than this is not drawn
 _ONE_ROW_SHARE = 0.5  # widened parts may take this share of the width to hold their markers in one row
+_MAX_BREAKS = 6  # at most so many breaks in one axis
+_CLOSE, _FINEST = 1 / 24, 1 / 12  # years: events closer are not pulled apart; the finest gap widened for
 _CROWD_SLACK = 1.2  # widen a crowded part a little past the least that keeps its markers in two rows
 _FONT = "Brief Inter"
 # Greyscale-safe: terms differ by lightness, not hue alone.
@@ -211,8 +213,8 @@ def _need(ts: list[float], rows: int = 2) -> float:
     """Return the px per year that keeps markers at times ts (sorted) in so many rows (those on one date stack)."""
     p = 0.0
     for t0, t2 in zip(ts, ts[rows:], strict=False):
-        if t2 > t0:
-            p = max(p, _PITCH / (t2 - t0))
+        if t2 - t0 >= _CLOSE:  # closer than that they stack: widening cannot part them at any sane scale
+            p = max(p, _PITCH / max(t2 - t0, _FINEST))
     return p
 
 
@@ -287,19 +289,20 @@ class Scale:
             if (hi - 1) - (busy[-1] + 1) >= _TAIL_MIN and (hi - 1) - (busy[-1] + 1) >= _TAIL_SHARE * (hi - lo):
                 cut.append((busy[-1] + 1, hi - 1))
             segments = _complement(lo, hi, cut)
+        plain = cls._lay(segments, [], marks, width)
         crowded: list[tuple[int, int]] = []
-        scale = cls._lay(segments, crowded, marks, width)
+        scale = plain
         for _ in range(6):  # widening one period narrows the others: look again until nothing new crowds
-            found = _crowds(scale, marks)
-            new = _merge(crowded + found)
+            new = _merge(crowded + _crowds(scale, marks))
             if new == crowded:
                 break
             crowded = new
             scale = cls._lay(segments, crowded, marks, width)
+        if _stacking(scale, marks) >= _stacking(plain, marks):
+            scale, crowded = plain, []  # widening did not help (events on the same days): keep one scale
         # An end of the axis squeezed to a stub with nothing in it is dropped rather than drawn past a break.
-        busy_set = set(busy)
         ends = [p for p in (scale.parts[0], scale.parts[-1]) if len(scale.parts) > 1
-                and p[3] - p[2] < _STUB and not busy_set.intersection(range(p[0], p[1]))]
+                and p[3] - p[2] < _STUB and not set(busy).intersection(range(p[0], p[1]))]
         if ends:
             for c0, c1, _, _ in ends:
                 segments = [q for a, b in segments for q in ((a, min(b, c0)), (max(a, c1), b)) if q[1] > q[0]]
@@ -314,6 +317,9 @@ class Scale:
                 for a, b in [(max(s0, c0), min(s1, c1))] if b > a]
         while True:
             parts = _split(segments, wide)  # (a, b, widened?)
+            if len(parts) - 1 > _MAX_BREAKS:  # too many breaks to read: widen only the biggest crowds
+                wide.remove(min(wide, key=lambda k: sum(k[0] <= t < k[1] for t in marks)))
+                continue
             usable = width - _LEFT - _RIGHT - _GAP * (len(parts) - 1)
             plain_years = sum(b - a for a, b, w in parts if not w)
             # One row where the room allows it, else two.
@@ -380,9 +386,22 @@ def _crowds(scale: Scale, marks: list[float]) -> list[tuple[int, int]]:
     for i in range(1, len(xs) + 1):
         if i == len(xs) or xs[i] - xs[i - 1] >= _PITCH:  # a run of touching markers ends before i
             if max(_rows(xs[start:i], _PITCH), default=0) >= 2:
-                found.append((math.floor(marks[start]), math.floor(marks[i - 1]) + 1))
+                # The years the run's markers fall in, and a single quiet year between two of them;
+                # two or more quiet years in a row are not widened.
+                years = sorted({math.floor(t) for t in marks[start:i]})
+                first = years[0]
+                for y0, y1 in zip(years, [*years[1:], years[-1] + 3], strict=True):
+                    if y1 - y0 > 2:
+                        found.append((first, y0 + 1))
+                        first = y1
             start = i
     return found
+
+
+def _stacking(scale: Scale, marks: list[float]) -> tuple[int, int]:
+    """Return how deep markers (sorted) stack on a scale: the deepest row, then all rows added up."""
+    rows = _rows([scale.x(t) for t in marks], _PITCH)
+    return max(rows, default=0), sum(rows)
 
 
 def _step(px_per_year: float) -> int:

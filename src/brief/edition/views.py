@@ -73,6 +73,11 @@ class Changes:
     unchanged: int
     left_out: int = 0  # changed provisions in areas the profile does not show
 
+    @property
+    def redlined(self) -> bool:
+        """True when some row is a word-level redline (two quoted texts), so the key is needed."""
+        return any(cr.row.redline for _, rows in self.areas for cr in rows)
+
 
 @dataclass(frozen=True)
 class Scope:
