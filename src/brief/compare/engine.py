@@ -360,7 +360,7 @@ def _forward(state: dict[str, _Line], new_provs: list[Provision]) -> list[Match]
 
 def _backward(state: dict[str, _Line], old_provs: list[Provision], new_provs: list[Provision]) -> list[Match]:
     # state traces FROM (the later version) back to TO; invert it to match TO's provisions.
-    out = []
+    out: list[Match] = []
     for p in new_provs:
         keys = [q.key for q in old_provs if q.key in state and p.key in state[q.key].origins]
         nets = {_net(state[k].steps) for k in keys}

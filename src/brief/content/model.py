@@ -217,7 +217,8 @@ class Source(Strict):
     undated: Text | None = None  # why there is no date; required when date is absent
     kind: Literal["report", "opinion", "news", "official", "analysis", "testimony", "dataset"]
     url: Url | None = None
-    file: Text | None = None  # a local copy, relative to the pack directory
+    file: Text | None = None  # a local copy of its text, relative to the pack directory: quotations are checked
+    front_matter: Annotated[Whole, Field(ge=0)] = 0  # lines of the copy before paragraph 1 (byline, date, notes)
 
 
 class SourcesFile(Strict):
@@ -399,6 +400,22 @@ class Figure(Strict):
     sources: Sources
 
 
+def figure_relation(figures: list[Figure]) -> str:
+    """Return how figures of one quantity relate: 'single', 'agree', 'series' or 'conflict'.
+
+    Different dates make a series (a value over time); the same claim with different values
+    is a conflict. An author's explicit `relation:` on any of them decides.
+    """
+    if len(figures) < 2:
+        return "single"
+    stated = {f.relation for f in figures if f.relation}
+    if len(stated) == 1:
+        return stated.pop()
+    if len({f.as_of for f in figures}) == len(figures) and None not in {f.as_of for f in figures}:
+        return "series"
+    return "conflict" if len({(f.value, f.qualifier) for f in figures}) > 1 else "agree"
+
+
 class FiguresFile(Strict):
     figures: list[Figure]
 
@@ -410,7 +427,7 @@ class Recommendation(Strict):
     audience: Text
     text: Text
     rationale: Text | None = None
-    basis: Basis = "judgement"  # a recommendation is the organisation's own advice
+    basis: Basis = "sourced"  # "judgement": the rationale goes beyond what its sources say
     priority: Priority = 3
     sources: Sources = []
 

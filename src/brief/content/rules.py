@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from brief.content import model as m
 from brief.content.lineage import resolved_provisions
+from brief.content.quotes import quote_problems
 from brief.content.words import vocabulary_problems
 from brief.content.yamlload import Document, file_problem, too_large
 from brief.errors import Problem
@@ -205,6 +206,46 @@ def _item(p: _Pack, doc: Document, path: tuple, item: m.Sourced) -> Found:
     return found
 
 
+def _dispute_rules(p: _Pack) -> Found:
+    """Each claim of a dispute, and each stated drop, cites a known source."""
+    found = Found()
+    places: list[tuple[str, tuple, Any]] = [("content/assessments.yaml", ("assessments", i), x)
+                                            for i, x in enumerate(p.c.assessments)]
+    if p.c.versions is not None:
+        for i, v in enumerate(p.c.versions.versions):
+            places += [("content/versions.yaml", ("versions", i, "provisions", j), x)
+                       for j, x in enumerate(v.provisions)]
+            for j, drop in enumerate(v.drops):
+                found += _cites(p.c, p.docs["content/versions.yaml"], ("versions", i, "drops", j), drop.sources,
+                                f"versions[{i}].drops[{j}]")
+    for file, path, item in places:
+        if item.dispute is None:
+            continue
+        for k, claim in enumerate(item.dispute.claims):
+            found += _cites(p.c, p.docs[file], path + ("dispute", "claims", k), [claim.source],
+                            f"{'.'.join(map(str, path))} dispute")
+    return found
+
+
+def _source_titles(p: _Pack) -> Found:
+    """A source has its title, or (untitled) a description of what it is; never both, never neither."""
+    doc, found = p.docs["content/sources.yaml"], Found()
+    for i, s in enumerate(p.source_list):
+        if s.title is None and s.description is None:
+            found.errors.append(doc.problem(("sources", i), "needs a title, or for an untitled source a "
+                                            "'description:' saying what it is (it is not printed as a title)",
+                                            where=f"sources[{i}]"))
+        elif s.title is not None and s.description is not None:
+            found.errors.append(doc.problem(("sources", i, "description"), "has both a title and a description; "
+                                            "keep the title if the source has one"))
+    return found
+
+
+def _quote_rules(p: _Pack) -> Found:
+    """Quotations and paragraph locators match the local copies of their sources."""
+    return Found(errors=quote_problems(p.c, p.docs))
+
+
 def _figure_conflicts(p: _Pack) -> Found:
     """Figures measuring the same quantity must agree, or the brief must show both: warn."""
     figures = p.c.figures
@@ -213,7 +254,7 @@ def _figure_conflicts(p: _Pack) -> Found:
         by_quantity[f.quantity].append(i)
     found = Found()
     for quantity, idx in by_quantity.items():
-        if len({(figures[i].value, figures[i].qualifier) for i in idx}) > 1:
+        if m.figure_relation([figures[i] for i in idx]) == "conflict":
             shown = "; ".join(f"{_fig(figures[i])} ({', '.join(x.source for x in figures[i].sources)})" for i in idx)
             message = f"conflicting figures for '{quantity}': {shown}; editions show them all, labelled"
             found.warnings.append(p.docs["content/figures.yaml"].problem(("figures", idx[0]), message))
@@ -373,6 +414,6 @@ def _vocabulary_rules(p: _Pack) -> Found:
 
 
 _RULES: tuple[Callable[[_Pack], Found], ...] = (
-    _vocabulary_rules, _source_rules, _item_rules, _figure_conflicts, _version_rules, _profile_rules,
-    _distribution_rules, _uncited_sources,
+    _vocabulary_rules, _source_rules, _source_titles, _item_rules, _dispute_rules, _figure_conflicts,
+    _version_rules, _profile_rules, _distribution_rules, _uncited_sources, _quote_rules,
 )

@@ -7,13 +7,48 @@ from brief.content import model as m
 from brief.content.load import Content
 from brief.content.load import load_pack as load_content
 from brief.content.yamlload import Document
+from brief.edition.render import layouts, template_dirs
 from brief.edition.sections import OPTIONS, SECTIONS, SectionKind, honouring
+from brief.edition.tailor import edition_slug
 from brief.errors import Problem
 
 
 def load_pack(root: Path) -> Content:
     """Load and validate the pack at root, its profiles' sections included; raise ContentError listing every problem."""
-    return load_content(root, rules=(check_profiles,))
+    return load_content(root, rules=(check_profiles, check_layouts, check_file_names))
+
+
+def check_layouts(c: Content, docs: dict[str, Document]) -> tuple[list[Problem], list[Problem]]:
+    """Every profile's layout exists, among the built-in ones or the pack's own."""
+    offered = layouts(c.root)
+    names = set(offered["built-in"]) | set(offered["pack"])
+    errors = []
+    for name, profile in c.audiences.items():
+        wanted = profile.template
+        if wanted and not wanted.endswith(".j2") and wanted not in names:
+            mine = ", ".join(offered["pack"]) or "none (add templates/layouts/NAME.html.j2 to make one)"
+            errors.append(docs[f"content/audiences/{name}.yaml"].problem(
+                ("template",), f"unknown layout '{wanted}'; built-in layouts: {', '.join(offered['built-in'])}; "
+                               f"this pack's: {mine}"))
+        elif wanted and wanted.endswith(".j2") and not _template_exists(c.root, wanted):
+            errors.append(docs[f"content/audiences/{name}.yaml"].problem(
+                ("template",), f"template '{wanted}' not found in templates/ or the built-in templates; built-in "
+                               f"layouts: {', '.join(offered['built-in'])} (name one with template: NAME)"))
+    return errors, []
+
+
+def _template_exists(root: Path, name: str) -> bool:
+    return any((base / name).is_file() for base in template_dirs(root))
+
+
+def check_file_names(c: Content, docs: dict[str, Document]) -> tuple[list[Problem], list[Problem]]:
+    """Output files are named from the pack's title; a title with no letters brief can use needs short_title."""
+    if edition_slug(c, "x") != "-x":
+        return [], []
+    doc = docs["content/pack.yaml"]
+    field = "short_title" if c.pack.short_title else "title"
+    return [doc.problem((field,), f"the {field} has no Latin letters or digits to name the output files with; "
+                                  "add short_title: with some (e.g. short_title: Treaty 2025)")], []
 
 
 def check_profiles(c: Content, docs: dict[str, Document]) -> tuple[list[Problem], list[Problem]]:

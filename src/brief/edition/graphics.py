@@ -292,11 +292,12 @@ class Scale:
         plain = cls._lay(segments, [], marks, width)
         crowded: list[tuple[int, int]] = []
         scale = plain
-        for _ in range(6):  # widening one period narrows the others: look again until nothing new crowds
-            new = _merge(crowded + _crowds(scale, marks))
-            if new == crowded:
+        for _ in range(12):  # widen the worst crowd, then look again: widening one narrows the others
+            worst = _crowd(scale, marks, [p[:2] for p, k in zip(scale.parts, scale.kinds, strict=True)
+                                          if k == "widened"])
+            if worst is None or worst in crowded:
                 break
-            crowded = new
+            crowded = _merge([*crowded, worst])
             scale = cls._lay(segments, crowded, marks, width)
         if _stacking(scale, marks) >= _stacking(plain, marks):
             scale, crowded = plain, []  # widening did not help (events on the same days): keep one scale
@@ -379,23 +380,21 @@ def _split(segments: list[tuple[int, int]], wide: list[tuple[int, int]]) -> list
     return out
 
 
-def _crowds(scale: Scale, marks: list[float]) -> list[tuple[int, int]]:
-    """Return the year ranges where markers (sorted) stack three deep on this scale."""
+def _crowd(scale: Scale, marks: list[float], widened: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """Return the years of the worst crowd outside widened on this scale, or None.
+
+    Three markers (sorted) stack three deep exactly where the first and the third are less
+    than a marker's pitch apart; the worst are the three closest in time. Three so close in
+    time that no widening would part them are left to stack.
+    """
     xs = [scale.x(t) for t in marks]
-    found, start = [], 0
-    for i in range(1, len(xs) + 1):
-        if i == len(xs) or xs[i] - xs[i - 1] >= _PITCH:  # a run of touching markers ends before i
-            if max(_rows(xs[start:i], _PITCH), default=0) >= 2:
-                # The years the run's markers fall in, and a single quiet year between two of them;
-                # two or more quiet years in a row are not widened.
-                years = sorted({math.floor(t) for t in marks[start:i]})
-                first = years[0]
-                for y0, y1 in zip(years, [*years[1:], years[-1] + 3], strict=True):
-                    if y1 - y0 > 2:
-                        found.append((first, y0 + 1))
-                        first = y1
-            start = i
-    return found
+    worst = min(((marks[i + 2] - marks[i], i) for i in range(len(xs) - 2)
+                 if xs[i + 2] - xs[i] < _PITCH and marks[i + 2] - marks[i] >= _CLOSE
+                 and not any(a <= marks[i] and marks[i + 2] < b for a, b in widened)), default=None)
+    if worst is None:
+        return None
+    i = worst[1]
+    return math.floor(marks[i]), math.floor(marks[i + 2]) + 1
 
 
 def _stacking(scale: Scale, marks: list[float]) -> tuple[int, int]:

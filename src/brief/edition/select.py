@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from markupsafe import Markup
@@ -11,7 +12,7 @@ from brief.content import model as m
 from brief.content.lineage import current_version, resolved_provisions, terms
 from brief.content.load import Content
 from brief.edition.graphics import Marker, Span, comparison_svg, timeline_svg
-from brief.edition.views import ChangeRow, Changes, Citer, Entry, FigureGroup, Scope
+from brief.edition.views import ChangeRow, Changes, Citer, Entry, FigureGroup, Scope, entry
 from brief.edition.wording import Wording
 
 Selected = tuple[list, Any]  # (entries, kind-specific data)
@@ -31,7 +32,7 @@ def _ranked(items: list, spec: m.Section) -> list:
 
 def assessments(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
     """Select the assessments section's content."""
-    return [Entry(x, cite(x.sources)) for x in _ranked(_for(a, c.assessments), spec)], None
+    return [entry(x, cite) for x in _ranked(_for(a, c.assessments), spec)], None
 
 
 def stakeholders(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
@@ -46,19 +47,19 @@ def stakeholders(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Sel
 def recommendations(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
     """Select the recommendations section's content."""
     mine = [x for x in c.recommendations if x.audience == a.name]
-    return [Entry(x, cite(x.sources)) for x in _ranked(mine, spec)], None
+    return [entry(x, cite) for x in _ranked(mine, spec)], None
 
 
 def questions(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
     """Select the questions section's content."""
     items = _for(a, c.questions)[: spec.max]
-    return [Entry(x, cite(x.sources)) for x in items], None
+    return [entry(x, cite) for x in items], None
 
 
 def glossary(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
     """Select the glossary section's content."""
     items = sorted(c.terms, key=lambda t: t.term.casefold())[: spec.max]
-    return [Entry(x, cite(x.sources)) for x in items], None
+    return [entry(x, cite) for x in items], None
 
 
 def figures(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
@@ -69,6 +70,8 @@ def figures(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected
     chosen = list(groups.items())[: spec.max]
     out = []
     for quantity, figures in chosen:
+        if m.figure_relation(figures) == "series":
+            figures = sorted(figures, key=lambda f: f.as_of.start if f.as_of else date.min)  # oldest first
         group = FigureGroup(quantity, tuple(Entry(f, cite(f.sources)) for f in figures))
         if group.conflicting:
             # Seeing the two numbers side by side, each with who gives it, is the point of the chart.
@@ -115,7 +118,7 @@ def _provisions_by_area(c: Content, cite: Citer, areas: Iterable[str]) -> tuple[
     provisions = resolved_provisions(list(versions.versions), version)
     groups = []
     for area in c.vocabulary.order("areas", set(areas)):
-        entries = tuple(Entry(p, cite(p.sources)) for p in provisions if p.area == area)
+        entries = tuple(entry(p, cite) for p in provisions if p.area == area)
         if entries:
             groups.append((area, entries))
     return groups, version

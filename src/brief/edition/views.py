@@ -28,6 +28,21 @@ class Entry:
     item: Any
     refs: tuple[Ref, ...] = ()
     quote_refs: tuple[Ref, ...] = ()
+    dispute_refs: tuple[tuple[Ref, ...], ...] = ()  # one per claim of the item's dispute, if it has one
+
+    @property
+    def claims(self) -> list[tuple[Any, tuple[Ref, ...]]]:
+        """Return the item's disputed claims, each with its numbered citations."""
+        dispute = getattr(self.item, "dispute", None)
+        return list(zip(dispute.claims, self.dispute_refs, strict=True)) if dispute else []
+
+
+def entry(item: Any, cite: Citer) -> Entry:
+    """Return an item with its citations numbered: its sources first, then its dispute's claims."""
+    refs = cite(item.sources)
+    dispute = getattr(item, "dispute", None)
+    claims = tuple(cite([claim.source]) for claim in dispute.claims) if dispute else ()
+    return Entry(item, refs, dispute_refs=claims)
 
 
 @dataclass(frozen=True)
@@ -41,15 +56,19 @@ class SourceEntry:
 
 @dataclass(frozen=True)
 class FigureGroup:
-    """Figures measuring one quantity; conflicting when their values differ."""
+    """Figures measuring one quantity: a single value, a series over time, or sources in conflict."""
 
     quantity: str
     entries: tuple[Entry, ...]
     chart: Markup | None = None  # drawn only where the figures disagree
 
     @property
+    def relation(self) -> str:
+        return m.figure_relation([e.item for e in self.entries])
+
+    @property
     def conflicting(self) -> bool:
-        return len({(e.item.value, e.item.qualifier) for e in self.entries}) > 1
+        return self.relation == "conflict"
 
 
 @dataclass(frozen=True)
