@@ -171,3 +171,30 @@ def publish(pack: Path, send: bool, dry_run: bool, ignore_embargo: bool, wait: f
 
     raise SystemExit(run_publish(pack, send=send, dry_run=dry_run, ignore_embargo=ignore_embargo, wait=wait,
                                  quiet=quiet, as_json=as_json))
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+def new(directory: Path) -> None:
+    """Start a pack in DIRECTORY (new or empty) from a small example that checks and builds."""
+    from brief.commands.new import new_pack
+
+    written = new_pack(directory)
+    click.echo(f"wrote {len(written)} files in {directory}; next: brief build -C {directory} --all")
+
+
+@main.command()
+@pack_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the schemas (default: PACK/schema).")
+def schema(pack: Path, out: Path | None) -> None:
+    """Write the JSON Schema of every content file, for YAML editors to complete and check."""
+    from brief.commands.new import write_schemas
+    from brief.content.schema import SCHEMA_DIR
+
+    folder = out or pack / SCHEMA_DIR
+    try:
+        written = write_schemas(folder)
+    except OSError as e:
+        raise click.ClickException(f"cannot write {folder} ({e.strerror})") from None
+    click.echo(f"wrote {len(written)} schemas in {folder}")

@@ -276,8 +276,10 @@ class Scale:
 
         edges are other times something is drawn (a term's start or end). A long stretch with
         neither before the first or after the last is left out (the first and last years stay,
-        so the axis still reaches them); each period where markers would stack three deep is
-        widened just enough to keep them in two rows. An empty stretch is never widened.
+        so the axis still reaches them). Then, worst first, each period where markers would
+        stack three deep is widened: enough for one row if that takes at most half the width,
+        else for two, all widened periods together taking at most 70% of it. Only years with
+        markers in them are widened; the rest share one even scale.
         """
         marks = sorted(marks)
         busy = sorted({math.floor(t) for t in [*marks, *edges] if lo <= t < hi})
@@ -289,18 +291,21 @@ class Scale:
             if (hi - 1) - (busy[-1] + 1) >= _TAIL_MIN and (hi - 1) - (busy[-1] + 1) >= _TAIL_SHARE * (hi - lo):
                 cut.append((busy[-1] + 1, hi - 1))
             segments = _complement(lo, hi, cut)
-        plain = cls._lay(segments, [], marks, width)
+        marked = {math.floor(t) for t in marks}
         crowded: list[tuple[int, int]] = []
-        scale = plain
+        scale = cls._lay(segments, crowded, marks, width)
+        best = (_stacking(scale, marks), scale, crowded)
         for _ in range(12):  # widen the worst crowd, then look again: widening one narrows the others
             worst = _crowd(scale, marks, [p[:2] for p, k in zip(scale.parts, scale.kinds, strict=True)
                                           if k == "widened"])
-            if worst is None or worst in crowded:
+            if worst is None or all(any(a <= y < b for a, b in crowded) for y in range(*worst) if y in marked):
                 break
-            crowded = _merge([*crowded, worst])
+            # Only years with events in them are widened: a quiet year inside a crowd stays plain.
+            crowded = _merge([*crowded, *((y, y + 1) for y in range(*worst) if y in marked)])
             scale = cls._lay(segments, crowded, marks, width)
-        if _stacking(scale, marks) >= _stacking(plain, marks):
-            scale, crowded = plain, []  # widening did not help (events on the same days): keep one scale
+            if _stacking(scale, marks) < best[0]:  # keep the widening that stacks markers least
+                best = (_stacking(scale, marks), scale, crowded)
+        _, scale, crowded = best
         # An end of the axis squeezed to a stub with nothing in it is dropped rather than drawn past a break.
         ends = [p for p in (scale.parts[0], scale.parts[-1]) if len(scale.parts) > 1
                 and p[3] - p[2] < _STUB and not set(busy).intersection(range(p[0], p[1]))]
