@@ -91,7 +91,8 @@ def test_a_regulation_has_a_subject_staged_dates_and_stakeholders_without_a_coun
     versions = pack / "content" / "versions.yaml"
     text = versions.read_text().replace("agreement:", "subject:")
     text = text.replace("signed: 2015-06-01", "dates: {adopted: 2015-06-01}")
-    text = text.replace("signed: 2025-02-10", "dates:\n      adopted: 2025-02-10\n      applies from: [2025-08-02, 2026-08-02]")
+    staged = "dates:\n      adopted: 2025-02-10\n      applies from: [2025-08-02, 2026-08-02]"
+    text = text.replace("signed: 2025-02-10", staged)
     versions.write_text(text)
     content = load_pack(pack)
     last = content.versions.versions[-1]

@@ -17,12 +17,49 @@ ROOT = Path(__file__).parent
 MINIMAL = ROOT / "fixtures" / "minimal"
 VERSIONS = ROOT / "fixtures" / "versions"
 RENEWAL = VERSIONS / "renewal"
+STAGED = VERSIONS / "staged"  # proposal → Parliament position (oversight not stated) → final act
 SCHEMA = json.loads((ROOT.parent / "src" / "brief" / "compare" / "diff.schema.json").read_text())
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def run(*args: str, pack: Path = MINIMAL):
     return CliRunner().invoke(main, ["diff", "-C", str(pack), *args])
+
+
+def outputs(*args: str, pack: Path) -> dict[str, str]:
+    """Return the output of every format for one comparison."""
+    out = {}
+    for fmt in ("text", "md", "html", "json"):
+        r = run("--format", fmt, *args, pack=pack)
+        assert r.exit_code == 0, r.output
+        out[fmt] = r.stdout
+    return out
+
+
+def text_block(out: str, key: str) -> list[str]:
+    """Return a row of the text format: its head line and the indented lines under it."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(rf"  \S {re.escape(key)}[ :]", line))
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith("    ")), len(lines))
+    return lines[start:end]
+
+
+def md_row(out: str, key: str) -> str:
+    (line,) = [x for x in out.splitlines() if x.startswith("| ") and f"(`{key}`" in x]
+    return line
+
+
+def html_row(out: str, key: str) -> dict[str, str]:
+    """Return a row of the HTML table: its class, its heading and its cells' markup."""
+    (m,) = re.finditer(r'<tr class="(?P<cls>[^"]*)">\n<th scope="row">(?P<label>[^\n]*)<br><span class="key">'
+                       + re.escape(key) + r'</span></th>\n(?P<cells>.*?)\n</tr>', out, re.S)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", m["cells"])
+    return {"class": m["cls"], "label": m["label"], "cells": cells, "all": m[0]}
+
+
+def json_row(out: str, key: str) -> dict:
+    (row,) = [r for r in json.loads(out)["rows"] if r["key"] == key]
+    return row
 
 
 # ---- text ----------------------------------------------------------------------
@@ -56,10 +93,11 @@ def test_text_marks_every_kind_of_row_and_unstated_sides():
     r = run(pack=RENEWAL)
     out = r.stdout
     assert r.exit_code == 0, r.output
-    assert "  + screening: added (strengthens)\n" in out
-    assert "      2015 extension: not stated in sources\n" in out
-    assert "  - data-sharing: removed\n" in out
-    assert "  - military: removed\n      Research with military applications is excluded.\n" \
+    assert "  ~ screening: strengthened\n" \
+           "      2020 renewal: Each party screens joint projects for dual-use risk before approval.\n" \
+           "      2015 extension: not stated in sources\n" in out
+    assert "  - data-sharing: removed\n      2015 extension: Parties share research data on request.\n" in out
+    assert "  ? military: not described\n      2015 extension: Research with military applications is excluded.\n" \
            "      2020 renewal: not stated in sources\n" in out
     assert "  ~ ip-patents (was ip): clarified\n" in out
     assert "  = joint-board (was board): unchanged  2015 extension [accord-2010]; 2020 renewal\n" in out
@@ -67,6 +105,10 @@ def test_text_marks_every_kind_of_row_and_unstated_sides():
            "        [analysis-2020, p. 2]\n" in out  # wrapped, with a hanging indent
     assert "  analysis-2020   What the renewed accord changes. R. Analyst, Example Institute.\n" in out
     assert max(len(line) for line in out.splitlines()) <= 88
+    # Marks for what is known without a stated change, from the staged pack.
+    out = run("position", "final", pack=STAGED).stdout
+    assert "  * oversight: first described\n" in out and "  : scope: with no change stated\n" in out
+    assert "  + register: added\n" in out
 
 
 def test_same_version_says_no_differences():
@@ -98,8 +140,8 @@ def test_markdown_table_per_area_with_redlines():
 
 def test_markdown_says_not_stated_and_escapes_table_breakers(tmp_path):
     out = run("--format", "md", pack=RENEWAL).stdout
-    assert "| Added (strengthens) (`screening`) | *not stated in sources* | **Each party screens" in out
-    assert ("| Removed (`military`) | ~~Research with military applications is excluded.~~ "
+    assert "| Strengthened (`screening`) | *not stated in sources* | Each party screens" in out
+    assert ("| Not described (`military`) | Research with military applications is excluded. "
             "| *not stated in sources* |") in out
     pack = _hostile_pack(tmp_path)
     out = run("--format", "md", pack=pack).stdout
@@ -128,10 +170,12 @@ def test_docs_carry_the_same_schema():
 def test_json_content():
     data = json.loads(run("--format", "json").stdout)
     assert data["agreement"] == "Municipal Water Compact"
-    assert data["from"]["id"] == "compact-2015" and data["from"]["dates"]["signed"] == "2015-06-01"
+    assert data["format_version"] == 2
+    assert data["from"]["id"] == "compact-2015" and data["from"]["dates"] == [{"kind": "signed", "date": "2015-06-01"}]
     assert data["summary"] == "1 provision narrowed" and data["counts"]["narrowed"] == 1
     (row,) = data["rows"]
     assert row["change"] == "changed" and row["effect"] == "narrows" and row["from_stated"] is True
+    assert row["from_form"] == row["to_form"] == "text" and row["steps"] == []
     assert {"op": "delete", "text": "and irrigation "} in row["redline"]
     assert row["from_sources"] == [{"source": "gazette", "locator": None}]
     assert [s["id"] for s in data["sources"]] == ["gazette", "council-2025"]
@@ -142,7 +186,10 @@ def test_json_renewal_validates_and_marks_unstated_sides():
     jsonschema.validate(data, SCHEMA)
     rows = {r["key"]: r for r in data["rows"]}
     assert rows["screening"]["from_stated"] is False and rows["screening"]["from_text"] is None
-    assert rows["military"]["to_stated"] is False
+    assert rows["screening"]["change"] == "changed" and rows["screening"]["effect"] == "strengthens"
+    assert rows["military"]["to_stated"] is False and rows["military"]["change"] == "not described"
+    assert rows["data-sharing"]["change"] == "removed"
+    assert rows["data-sharing"]["to_sources"] == [{"source": "analysis-2020", "locator": "p. 3"}]
     assert rows["ip-patents"]["renamed"] is True and rows["ip-patents"]["from_key"] == "ip"
     assert data["from"]["not_stated"] == ["security"] and data["to"]["not_stated"] == ["exclusions"]
 
@@ -221,9 +268,9 @@ def test_pack_without_versions_file():
 
 @pytest.mark.parametrize("command", ["check", "diff"])
 @pytest.mark.parametrize("pack, place, message", [
-    ("bad-replaces", "content/versions.yaml:23:20:",
+    ("bad-replaces", "content/versions.yaml:25:20:",
      "replaces 'intellectual-property', which is not a provision of the previous version 'accord-2010'"),
-    ("bad-duplicate", "content/versions.yaml:24:14:", "duplicate provision key 'scope' in version 'accord-2020'"),
+    ("bad-duplicate", "content/versions.yaml:26:14:", "duplicate provision key 'scope' in version 'accord-2020'"),
 ])
 def test_loader_rejects_bad_versions_with_file_and_line(command, pack, place, message):
     r = CliRunner().invoke(main, [command, "-C", str(VERSIONS / pack)])
