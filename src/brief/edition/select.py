@@ -11,7 +11,7 @@ from brief.compare.engine import Comparison, Row, compare
 from brief.content import model as m
 from brief.content.lineage import current_version, resolved_provisions, terms
 from brief.content.load import Content
-from brief.edition.graphics import Marker, Span, comparison_svg, timeline_svg
+from brief.edition.graphics import Marker, Span, comparison_svg, spread, timeline_svg
 from brief.edition.views import ChangeRow, Changes, Citer, Entry, FigureGroup, Scope, entry
 from brief.edition.wording import Wording
 
@@ -168,11 +168,15 @@ def timeline(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selecte
     """Select the timeline section's content."""
     events = sorted(_for(a, c.events), key=lambda e: e.date.start)
     if spec.max:
-        events = events[-spec.max:]  # the most recent matter most to a reader today
+        events = spread(events, spec.max, key=lambda e: e.date)  # the whole history, not only the latest
+    spans = _spans(c)
+    if not events and not spans:
+        return [], None  # nothing dated for this reader: no empty axis
     entries = [Entry(e, cite(e.sources)) for e in events]
     markers = [Marker(i, e.date, e.title, e.kind) for i, e in enumerate(events, 1)]
     subject = c.versions.name if c.versions else c.pack.title
-    svg: Markup = timeline_svg(subject, markers, _spans(c), c.pack.as_of)
+    hollow = frozenset(c.vocabulary.with_role("event_kinds", "break"))
+    svg: Markup = timeline_svg(subject, markers, spans, c.pack.as_of, hollow=hollow)
     return entries, svg
 
 
