@@ -53,7 +53,7 @@ def test_unknown_audience_lists_the_known_ones(tmp_path):
 def test_missing_template_is_a_content_error(tmp_path):
     r = build(copy_pack("editions", tmp_path / "pack", "missing-template"), "-a", "staff")
     assert r.exit_code == 4
-    assert "content/audiences/staff.yaml:3: template: template 'nope.html.j2' not found" in r.output
+    assert "content/audiences/staff.yaml:3:11: template: template 'nope.html.j2' not found" in r.output
 
 
 def test_template_syntax_error_names_file_and_line(tmp_path):

@@ -140,8 +140,6 @@ def test_stated_effect_without_earlier_text_is_not_an_addition():
     assert c.summary() == "1 provision strengthened (the sources do not give the label a text); 1 unchanged"
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: _row sets from_stated from the area's gaps only, so a stated "
-                                       "effect with no earlier text in a described area shows FROM as 'none'")
 def test_stated_effect_without_earlier_text_in_a_described_area():
     c = compare(vf(version("a", [prov("k", "Kept.")]),
                    version("b", [prov("k", "Kept."), prov("n", "Screened.", effect="strengthens")])))
@@ -368,8 +366,6 @@ def test_one_effect_every_step_states_is_the_net_effect():
     assert (row.change, row.effect, row.steps) == ("changed", "strengthens", ())
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: _backward never passes steps, so a backwards comparison "
-                                       "across steps with different effects names none of them")
 def test_different_effects_across_steps_are_named_backwards_too(staged):
     row = rows_by_key(compare(staged, "final", "proposal"))["penalties"]
     assert row.effect is None

@@ -13,15 +13,14 @@ import pytest
 from click.testing import CliRunner
 
 from brief.cli import main
+from helpers import copy_pack
 
-EDITIONS = Path(__file__).parent / "fixtures" / "editions"
 MARKER = "MARKER-7f3a9c-outside-the-pack"
 
 
 def pack_with_secret(tmp_path: Path) -> tuple[Path, Path]:
     """Copy the editions fixture pack and put a marker file beside it, outside the pack."""
-    pack = tmp_path / "pack"
-    shutil.copytree(EDITIONS / "pack", pack, ignore=shutil.ignore_patterns("build"))
+    pack = copy_pack("editions", tmp_path / "pack")
     (pack / "templates").mkdir()
     secret = tmp_path / "secret.txt"
     secret.write_text(MARKER + "\n")

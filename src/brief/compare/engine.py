@@ -366,7 +366,9 @@ def _backward(state: dict[str, _Line], old_provs: list[Provision], new_provs: li
         nets = {_net(state[k].steps) for k in keys}
         effect = _INVERSE.get(nets.pop() or "") if len(nets) == 1 else None
         renamed = keys != [p.key] and any(state[k].renamed for k in keys)
-        out.append((p, keys, effect if keys else None, renamed, ()))
+        # Read backwards, each step runs the other way and has the opposite effect.
+        steps = tuple((b, a, _INVERSE.get(e, e) if e else None) for k in keys for a, b, e in reversed(state[k].steps))
+        out.append((p, keys, effect if keys else None, renamed, _named(steps)))
     return out
 
 
@@ -385,7 +387,8 @@ def _row(p: Provision, olds: list[Provision], effect: str | None, renamed: bool,
     return Row(
         area=p.area, key=p.key, change=change, from_key=", ".join(keys) or None, to_key=p.key,
         from_text=from_text, to_text=p.text,
-        from_stated=bool(olds) or p.area not in old_gaps,
+        # A stated effect with no earlier provision means the sources do not give the earlier text.
+        from_stated=bool(olds) or (p.area not in old_gaps and change != "changed"),
         effect=effect if change in ("changed", "added") else None, renamed=renamed,
         redline=redline(from_text or "", p.text) if worded else (),
         from_sources=tuple(dict.fromkeys(c for o in olds for c in o.sources)), to_sources=tuple(p.sources),

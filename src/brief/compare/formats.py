@@ -129,11 +129,12 @@ def render_text(c: Comparison, sources: dict[str, Source], color: bool, width: i
         lines += ["", style(area.capitalize(), bold=True)]
         for r in rows:
             mark = style(_MARK[r.change], fg=_MARK_COLOUR[r.change], bold=True)
-            head = f"  {mark} {r.key}{was(r)}: {change_label(r).lower()}"
+            label = change_label(r)
+            head = f"  {mark} {r.key}{was(r)}: {label[:1].lower()}{label[1:]}"
             if r.change == "unchanged":
                 lines += fill(sources_text(r, c), f"{head}  ", " " * 6)
                 continue
-            lines.append(head)
+            lines += fill(head, "", " " * 6)
             if r.redline:
                 lines += _wrap(runs(r.redline), " " * 6, width, color)
             else:  # two descriptions, not two texts: each as written, never struck through
@@ -219,11 +220,17 @@ def _md_runs(pieces: list[tuple[str, str]]) -> str:
     return out
 
 
+def _empty(r: Row, side: str) -> str:
+    """Say what an empty side means: 'none' only where a source says so (added, removed), else not stated."""
+    if (side == "from" and r.change == "added") or (side == "to" and r.change == "removed"):
+        return "none"
+    return NOT_STATED
+
+
 def _md_cell(r: Row, side: str, c: Comparison) -> str:
     pieces = side_runs(r, side)
     if pieces is None:
-        stated = r.from_stated if side == "from" else r.to_stated
-        return f"*{NOT_STATED}*" if not stated else "*none*"
+        return f"*{_empty(r, side)}*"
     if side == "from" and r.change == "unchanged":
         return "*same text*"
     return _md_runs(pieces)
@@ -266,8 +273,7 @@ def diff_html(c: Comparison, sources: dict[str, Source], lang: str = "en", note:
         return {
             "row": r, "label": change_label(r) + was(r), "sources": source_sides(r, c),
             "from_runs": side_runs(r, "from"), "to_runs": side_runs(r, "to"),
-            "from_empty": NOT_STATED if not r.from_stated else "none",
-            "to_empty": NOT_STATED if not r.to_stated else "none",
+            "from_empty": _empty(r, "from"), "to_empty": _empty(r, "to"),
         }
 
     groups = [(area, [view(r) for r in rows]) for area, rows in c.by_area()]

@@ -325,7 +325,24 @@ def _provisions(c: Content, doc: Document, i: int, v: m.Version, prev: m.Version
                 found.errors.append(doc.problem(ppath + ("replaces", k), f"replaces '{old}', which is not a provision "
                                                 f"of the previous version{' ' + repr(prev.id) if prev else ''}; "
                                                 f"known: {', '.join(sorted(prev_keys)) or 'none'}"))
+    found.errors += _drop_problems(doc, i, v, prev, prev_keys)
     return found
+
+
+def _drop_problems(doc: Document, i: int, v: m.Version, prev: m.Version | None, prev_keys: set[str]) -> list[Problem]:
+    """A stated drop names a provision of the version before, which this version no longer has."""
+    own = {p.key for p in v.provisions}
+    problems = []
+    for j, drop in enumerate(v.drops):
+        path = ("versions", i, "drops", j, "key")
+        if drop.key not in prev_keys:
+            problems.append(doc.problem(path, f"drops '{drop.key}', which is not a provision of the previous version"
+                                        f"{' ' + repr(prev.id) if prev else ''}; known: "
+                                        f"{', '.join(sorted(prev_keys)) or 'none'}"))
+        elif drop.key in own:
+            problems.append(doc.problem(path, f"drops '{drop.key}' but still lists it among its provisions; "
+                                        "keep one"))
+    return problems
 
 
 def _replace_cycles(doc: Document, i: int, v: m.Version, prev_keys: set[str]) -> list[Problem]:
