@@ -18,7 +18,7 @@ def summary(c: Content) -> str:
         ("sources", len(c.sources)),
         ("assessments", len(c.assessments)),
         ("stakeholders", len(c.stakeholders)),
-        ("agreement versions", len(c.versions.versions) if c.versions else 0),
+        ("versions", len(c.versions.versions) if c.versions else 0),
         ("provisions", sum(len(v.provisions) for v in c.versions.versions) if c.versions else 0),
         ("timeline events", len(c.events)),
         ("figures", len(c.figures)),

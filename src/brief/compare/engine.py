@@ -400,7 +400,8 @@ def _change(from_text: str | None, from_form: str, p: Provision, effect: str | N
             steps: tuple[tuple[str, str, str], ...]) -> Change:
     """Classify a row by what the sources state, never by how two descriptions happen to differ."""
     if from_text is None:
-        return "added" if effect == "adds" else "changed" if effect else "first described"
+        first = steps[0][2] if steps else effect  # what the step that introduced it states
+        return "added" if first == "adds" else "changed" if (effect or steps) else "first described"
     if effect or steps:
         return "changed"  # a source states the change (the effect cites it)
     if from_form == "text" and p.form == "text":

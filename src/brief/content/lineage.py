@@ -7,16 +7,17 @@ from brief.content import model as m
 
 
 def resolved_provisions(versions: list[m.Version], version: m.Version) -> list[m.Provision]:
-    """Return a version's provisions, following 'inherits' for extensions."""
+    """Return a version's provisions, following 'inherits': in the order they first appeared, newest text each."""
     by_id = {v.id: v for v in versions}
-    seen: set[str] = set()
+    chain: list[m.Version] = []
     v: m.Version | None = version
-    own: dict[str, m.Provision] = {}
-    while v is not None and v.id not in seen:
-        seen.add(v.id)
-        for p in v.provisions:
-            own.setdefault(p.key, p)
+    while v is not None and v not in chain:
+        chain.append(v)
         v = by_id.get(v.inherits) if v.inherits else None
+    own: dict[str, m.Provision] = {}
+    for v in reversed(chain):  # oldest first: a later version's text replaces the earlier, in its place
+        for p in v.provisions:
+            own[p.key] = p
     return list(own.values())
 
 
@@ -30,10 +31,15 @@ def terms(versions: list[m.Version], starts: tuple[str, ...], ends: tuple[str, .
           as_of: date) -> list[tuple[m.Version, m.PartialDate, m.PartialDate]]:
     """Return each dated version's term: from its start (or first) date to its end, the next start, or as_of."""
     dated = [(v, d) for v in versions if (d := _first(v, starts) or v.first_date()) is not None]
+    today = m.PartialDate(as_of.year, as_of.month, as_of.day)
     out = []
     for i, (v, start) in enumerate(dated):
         nxt = dated[i + 1][1] if i + 1 < len(dated) else None
-        end = _first(v, ends) or nxt or m.PartialDate(as_of.year, as_of.month, as_of.day)
+        end = _first(v, ends)
+        if nxt is not None and (end is None or nxt.start < end.start):
+            end = nxt  # the next version takes over: terms never overlap
+        elif end is None:  # open: through today, or through its own later milestones (staged dates)
+            end = max([today, *(d for _, d in v.milestones())], key=lambda d: d.start)
         out.append((v, start, end))
     return out
 

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from brief.compare.engine import PAST, Row
 from brief.content import model as m
 from brief.edition.wording import Wording
 
@@ -34,6 +35,15 @@ def filters(content: Content) -> dict[str, Callable[..., Any]]:
     def word(key: str, kind: str) -> str:
         return vocabulary.label(kind, key)
 
+    def change(row: Row) -> str:
+        # A pack's own effect reads as its vocabulary label ("suspended"), a built-in one in the past tense.
+        if row.change == "changed" and row.effect and row.effect not in PAST:
+            return vocabulary.label("effects", row.effect)
+        return row.label
+
+    def past(effect: str) -> str:
+        return PAST.get(effect) or vocabulary.label("effects", effect)
+
     def role(key: str, kind: str) -> str | None:
         return next((w.role for w in vocabulary.words[kind] if w.key == key), None)
 
@@ -42,4 +52,4 @@ def filters(content: Content) -> dict[str, Callable[..., Any]]:
         return next((d for k, d in v.milestones() if k in ends), None)
 
     return {"longdate": longdate, "moment": moment, "figure": figure, "quoted": wording.quoted, "word": word,
-            "role": role, "term_end": term_end, "number": wording.number}
+            "role": role, "term_end": term_end, "number": wording.number, "change": change, "past": past}
