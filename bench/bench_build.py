@@ -43,7 +43,7 @@ def fresh_pack(pack: Path, into: Path) -> Path:
     """Copy the pack's content/ (and templates/, if any) so every run builds from nothing."""
     target = into / "pack"
     shutil.rmtree(target, ignore_errors=True)
-    for part in ("content", "templates"):
+    for part in ("content", "sources", "templates"):
         if (pack / part).is_dir():
             shutil.copytree(pack / part, target / part)
     return target

@@ -9,7 +9,7 @@ import weasyprint
 from click.testing import CliRunner
 
 from brief.cli import main
-from brief.output.completeness import expected_text, missing_text
+from brief.output.completeness import missing_elements
 from helpers import copy_pack
 
 TESTS = Path(__file__).parent
@@ -19,18 +19,28 @@ def build(pack: Path, *args: str):
     return CliRunner().invoke(main, ["build", "-C", str(pack), *args])
 
 
-def test_expected_text_skips_what_a_reader_does_not_see_on_paper():
-    html = ('<html><head><title>T</title></head><body><h2>Seen</h2><h2 class="vh">Hidden</h2>'
-            '<table><tr><th>Area</th><td>x</td></tr><tr><td>Scope <span class="vh">[deleted]</span></td>'
-            '<td>y</td></tr></table><svg><text>axis</text></svg></body></html>')
-    assert expected_text(html) == [("heading", "Seen"), ("table row", "Area"), ("table row", "Scope")]
+def _missing(html: str, printed: str | None = None) -> tuple[str, ...]:
+    source = weasyprint.HTML(string=html)
+    if printed is None:
+        return missing_elements(source, source.render())
+    return missing_elements(source, weasyprint.HTML(string=printed).render())
 
 
-def test_missing_text_names_what_the_laid_out_pages_lack():
-    html = "<h2>Kept</h2><table>" + "".join(f"<tr><td>row {i} here</td></tr>" for i in range(3)) + "</table>"
-    printed = weasyprint.HTML(string=html.replace("<tr><td>row 2 here</td></tr>", "")).render()
-    assert missing_text(expected_text(html), printed) == ("table row 'row 2 here'",)
-    assert missing_text(expected_text(html), weasyprint.HTML(string=html).render()) == ()
+def test_every_heading_and_row_laid_out_is_found():
+    html = "<h2>Kept</h2><table>" + "".join(f"<tr><td>row {i}</td></tr>" for i in range(3)) + "</table>"
+    assert _missing(html) == ()
+
+
+def test_a_row_or_heading_the_print_stylesheet_hides_is_named():
+    html = ("<style>@media print { .gone { display: none } }</style><h2>Kept</h2><h3 class=gone>Lost</h3>"
+            "<table><tr><th>Data</th></tr><tr class=gone><td>Data</td></tr></table><p>Data</p>")
+    assert _missing(html) == ("heading 'Lost'", "table row 'Data'")
+
+
+def test_screen_reader_text_and_graphics_are_not_expected_on_paper():
+    html = ('<style>.vh { display: none }</style><h2 class="vh">Hidden caption</h2>'
+            "<svg><text>axis</text></svg><h2>Seen</h2>")
+    assert _missing(html) == ()
 
 
 @pytest.mark.slow

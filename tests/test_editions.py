@@ -27,6 +27,7 @@ def sta(tmp_path_factory):
         pytest.fail(f"the STA pack in content/ does not validate:\n{e.message}", pytrace=False)
     pack = tmp_path_factory.mktemp("sta")
     shutil.copytree(REPO / "content", pack / "content")
+    shutil.copytree(REPO / "sources", pack / "sources")  # the copies quotations are checked against
     written = {e.audience: e for e in build(pack, BuildRequest(all=True)) if isinstance(e, Written)}
     return content, written
 

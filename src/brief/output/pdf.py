@@ -19,7 +19,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
 from brief.edition.render import Page, within  # noqa: E402
 from brief.errors import BuildError  # noqa: E402
-from brief.output.completeness import expected_text, missing_text  # noqa: E402
+from brief.output.completeness import missing_elements  # noqa: E402
 
 # PDF/UA-1: tagged, with /Lang and the title shown; never pdf/x-*, which embeds a random id.
 PDF_OPTIONS = {"pdf_variant": PDF_VARIANT}
@@ -90,8 +90,8 @@ def render_pdf(job: Page) -> PdfResult:
     logger.propagate = False  # reported through BuildError and warnings, not stderr
     try:
         fetcher = PackFetcher(job.out_dir, job.assets, job.root)
-        document = HTML(string=job.html, base_url=job.out_dir.as_uri() + "/", url_fetcher=fetcher,
-                        media_type="print").render()
+        html = HTML(string=job.html, base_url=job.out_dir.as_uri() + "/", url_fetcher=fetcher, media_type="print")
+        document = html.render()
         pdf = document.write_pdf(**PDF_OPTIONS)
     finally:
         logger.removeHandler(capture)
@@ -108,7 +108,7 @@ def render_pdf(job: Page) -> PdfResult:
                          "empty boxes. Replace them, or add a font that has them to templates/fonts")
     check_fonts(job.audience, document.fonts.values(), declared_fonts(job.assets))
     warnings = tuple(f"{job.audience}: {r.getMessage()}" for r in capture.records if r.levelno < logging.ERROR)
-    missing = missing_text(expected_text(job.html), document)
+    missing = missing_elements(html, document)
     return PdfResult(job.audience, pdf, len(document.pages), warnings, missing)
 
 
