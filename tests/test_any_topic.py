@@ -282,3 +282,59 @@ def test_a_paragraph_locator_past_the_end_of_its_source_is_an_error(tmp_path):
     r = check(pack)
     assert r.exit_code == 4
     assert "is past its last paragraph" in r.output
+
+
+def test_a_series_needs_a_date_for_each_figure_and_roles_and_locales_are_checked(tmp_path):
+    pack = copy_pack("minimal", tmp_path / "pack")
+    (pack / "content" / "figures.yaml").write_text("""figures:
+  - id: a
+    quantity: q
+    label: Q
+    value: 1
+    relation: series
+    sources: [council-2025]
+  - id: b
+    quantity: q
+    label: Q
+    value: 2
+    as_of: 2024
+    relation: series
+    sources: [council-2025]
+""")
+    write_vocabulary(pack, "areas:\n  - {key: scope, role: break}\n  - term\n")
+    with open(pack / "content" / "pack.yaml", "a") as f:
+        f.write("locale: xx_XX\n")
+    r = check(pack)
+    assert r.exit_code == 4
+    assert "figures[0]: 'a' is part of the series 'q' but has no as_of" in r.output
+    assert "areas[0].role: role 'break' means nothing for areas" in r.output
+    assert "locale: unknown locale 'xx_XX'" in r.output
+
+
+def test_words_never_round_an_exact_figure():
+    en = Wording(Locale.parse("en_US"))
+    assert en.number(Decimal("1234567")) == "1,234,567"
+    assert en.number(Decimal("1234567"), "exponent") == "1.234567 × 10⁶"
+    assert en.number(Decimal("35000000")) == "35 million"
+
+
+@pytest.mark.slow
+def test_a_changed_image_is_printed_anew_not_from_the_last_builds_copy(tmp_path):
+    from PIL import Image
+    from pypdf import PdfReader
+
+    pack = copy_pack("minimal", tmp_path / "pack")
+    layouts = pack / "templates" / "layouts"
+    layouts.mkdir(parents=True)
+    (layouts / "dense.html.j2").write_text('{% extends "base.html.j2" %}\n{% block masthead %}{{ super() }}'
+                                           '<img src="logo.png" alt="Logo">{% endblock %}\n')
+    def colour_of_pdf_image() -> tuple:
+        page = PdfReader(next((pack / "build" / "council").glob("*.pdf"))).pages[0]
+        return page.images[0].image.convert("RGB").getpixel((0, 0))
+    Image.new("RGB", (8, 8), (255, 0, 0)).save(pack / "templates" / "logo.png")
+    assert brief("build", "-C", pack, "--all").exit_code == 0
+    assert colour_of_pdf_image() == (255, 0, 0)
+    Image.new("RGB", (8, 8), (0, 0, 255)).save(pack / "templates" / "logo.png")
+    r = brief("build", "-C", pack, "--all")
+    assert r.exit_code == 0 and "unchanged" not in r.output, r.output
+    assert colour_of_pdf_image() == (0, 0, 255)

@@ -218,7 +218,7 @@ class Source(Strict):
     kind: Literal["report", "opinion", "news", "official", "analysis", "testimony", "dataset"]
     url: Url | None = None
     file: Text | None = None  # a local copy of its text, relative to the pack directory: quotations are checked
-    front_matter: Annotated[Whole, Field(ge=0)] = 0  # lines of the copy before paragraph 1 (byline, date, notes)
+    front_matter: Annotated[Whole, Field(ge=0)] = 0  # paragraphs of the copy before paragraph 1 (byline, date)
 
 
 class SourcesFile(Strict):

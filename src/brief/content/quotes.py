@@ -149,12 +149,21 @@ def _quoted_places(c: Content) -> Iterator[QuotedPlace]:
                 yield file, (key, i, "quote"), [(("source", "locator"), item.quote.source)], \
                     [(("text",), item.quote.text)]
             yield from _dispute_places(file, (key, i), item)
+    yield from _profile_places(c)
     if c.versions is not None:
         for i, v in enumerate(c.versions.versions):
             for j, p in enumerate(v.provisions):
-                yield "content/versions.yaml", ("versions", i, "provisions", j), _cited(p.sources), \
-                    list(_inline_quotes(p))
+                # The instrument's own words (form: text) must be in the source that reproduces them, whole.
+                quoted = [(("text",), p.text)] if p.form == "text" else list(_inline_quotes(p))
+                yield "content/versions.yaml", ("versions", i, "provisions", j), _cited(p.sources), quoted
                 yield from _dispute_places("content/versions.yaml", ("versions", i, "provisions", j), p)
+
+
+def _profile_places(c: Content) -> Iterator[QuotedPlace]:
+    for name, profile in c.audiences.items():
+        if profile.bottom_line is not None:
+            yield f"content/audiences/{name}.yaml", ("bottom_line",), _cited(profile.bottom_line.sources), \
+                list(_inline_quotes(profile.bottom_line))
 
 
 def _dispute_places(file: str, path: tuple, item: Any) -> Iterator[QuotedPlace]:

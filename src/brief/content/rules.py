@@ -241,6 +241,21 @@ def _source_titles(p: _Pack) -> Found:
     return found
 
 
+def _locale_rules(p: _Pack) -> Found:
+    """A pack's locale is one babel knows: numbers and dates are written from its data."""
+    locale = p.c.pack.locale
+    if locale is None:
+        return Found()
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(locale)
+    except (UnknownLocaleError, ValueError):
+        return Found(errors=[p.docs["content/pack.yaml"].problem(("locale",), f"unknown locale '{locale}'; write a "
+                                                                 "language and territory such as en_GB or de_DE")])
+    return Found()
+
+
 def _quote_rules(p: _Pack) -> Found:
     """Quotations and paragraph locators match the local copies of their sources."""
     return Found(errors=quote_problems(p.c, p.docs))
@@ -254,7 +269,12 @@ def _figure_conflicts(p: _Pack) -> Found:
         by_quantity[f.quantity].append(i)
     found = Found()
     for quantity, idx in by_quantity.items():
-        if m.figure_relation([figures[i] for i in idx]) == "conflict":
+        relation = m.figure_relation([figures[i] for i in idx])
+        if relation == "series":
+            found.errors += [p.docs["content/figures.yaml"].problem(("figures", i), f"'{figures[i].id}' is part of "
+                             f"the series '{quantity}' but has no as_of; give each figure of a series its date")
+                             for i in idx if figures[i].as_of is None]
+        if relation == "conflict":
             shown = "; ".join(f"{_fig(figures[i])} ({', '.join(x.source for x in figures[i].sources)})" for i in idx)
             message = f"conflicting figures for '{quantity}': {shown}; editions show them all, labelled"
             found.warnings.append(p.docs["content/figures.yaml"].problem(("figures", idx[0]), message))
@@ -432,5 +452,5 @@ def _vocabulary_rules(p: _Pack) -> Found:
 
 _RULES: tuple[Callable[[_Pack], Found], ...] = (
     _vocabulary_rules, _source_rules, _source_titles, _item_rules, _dispute_rules, _figure_conflicts,
-    _version_rules, _profile_rules, _distribution_rules, _uncited_sources, _quote_rules,
+    _version_rules, _profile_rules, _distribution_rules, _uncited_sources, _quote_rules, _locale_rules,
 )

@@ -14,6 +14,7 @@ _ID = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"}
 _SHORT = {"Citation": _ID, "Section": {"type": "string"}, "Word": {"type": "string"}}
 
 SCHEMA_DIR = "schema"
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
 
 
 def file_models() -> dict[str, type[m.Strict]]:
@@ -52,4 +53,9 @@ def _as_written(node: Any) -> Any:
         return dict(_DATE)
     if name in _SHORT:
         return {"anyOf": [_SHORT[name], {"$ref": ref}]}
-    return {k: _as_written(v) for k, v in node.items()}
+    items = node.get("items")
+    if node.get("type") == "array" and isinstance(items, dict) and str(items.get("$ref", "")).endswith("/PartialDate"):
+        return {"anyOf": [dict(_DATE), {"type": "array", "items": dict(_DATE)}]}
+    # Bounds on annotated numbers come out as pydantic's own ge/le: write them as JSON Schema's.
+    renamed = {_BOUNDS.get(k, k): v for k, v in node.items()}
+    return {k: _as_written(v) for k, v in renamed.items()}

@@ -39,6 +39,8 @@ ROLES_FOR = {
     "event_kinds": ("break",),  # an event that interrupts the timeline (lapse, expiry): a hollow marker
 }
 
+BUILT_IN = "the built-in vocabulary"
+
 Key = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60,
                                        pattern=r"^[a-z0-9][a-z0-9 '’-]*$")]
 
@@ -101,7 +103,7 @@ class Vocabulary:
     @classmethod
     def of(cls, file: VocabularyFile | None, places: dict[str, str] | None = None) -> Vocabulary:
         """Return the pack's vocabulary: its declared lists, the built-in ones for the rest."""
-        words, declared = dict(BUILTIN), {k: "the built-in vocabulary" for k in BUILTIN}
+        words, declared = dict(BUILTIN), dict.fromkeys(BUILTIN, BUILT_IN)
         for kind in KINDS:
             mine = getattr(file, kind, None) if file is not None else None
             if mine:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from brief.content.vocabulary import BUILT_IN, ROLES_FOR
 from brief.content.yamlload import Document
 from brief.errors import Problem
 
@@ -15,13 +16,28 @@ Use = tuple[str, tuple, str]  # (vocabulary kind, path in the file, the word as 
 
 def vocabulary_problems(c: Content, docs: dict[str, Document]) -> list[Problem]:
     """Return a placed problem for each word the vocabulary does not declare, and for each declared twice."""
-    problems = _declared_twice(docs.get("content/vocabulary.yaml"))
+    problems = _declared_twice(docs.get("content/vocabulary.yaml")) + _roles(c, docs.get("content/vocabulary.yaml"))
     for file, uses in _uses(c):
         doc = docs.get(file)
         for kind, path, word in uses:
             why = c.vocabulary.unknown(kind, word)
             if why and doc is not None:
                 problems.append(doc.problem(path, why, key=kind == "date_kinds"))
+    return problems
+
+
+def _roles(c: Content, doc: Document | None) -> list[Problem]:
+    """A role means something only for some kinds of word (a status is current, a date starts a term)."""
+    if doc is None:
+        return []
+    problems = []
+    for kind, words in c.vocabulary.words.items():
+        allowed = ROLES_FOR.get(kind, ())
+        for i, word in enumerate(words):
+            if word.role is not None and word.role not in allowed and c.vocabulary.declared[kind] != BUILT_IN:
+                where = ", ".join(allowed) if allowed else "none: leave it out"
+                problems.append(doc.problem((kind, i, "role"), f"role '{word.role}' means nothing for {kind}; "
+                                            f"roles there: {where}"))
     return problems
 
 

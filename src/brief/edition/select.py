@@ -132,8 +132,9 @@ def scope(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
 
 
 def provisions(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
-    """Select the provisions section's content."""
-    return _provisions_by_area(c, cite, spec.areas or c.vocabulary.keys("areas"))
+    """Select the provisions section's content (none, when the chosen areas have no provisions)."""
+    groups, version = _provisions_by_area(c, cite, spec.areas or c.vocabulary.keys("areas"))
+    return (groups, version) if groups else ([], None)
 
 
 def changes(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:

@@ -74,9 +74,10 @@ class Wording:
             sign, digits, exponent = value.normalize().as_tuple()
             power = len(digits) - 1 + int(exponent)
             mantissa = (value / Decimal(10) ** power).normalize()
-            lead = "" if mantissa == 1 else f"{format_decimal(mantissa, locale=self.locale)} × "
+            exact = format_decimal(mantissa, locale=self.locale, decimal_quantization=False)
+            lead = "" if mantissa == 1 else f"{exact} × "
             return f"{'-' if sign and mantissa == 1 else ''}{lead}10{str(power).translate(_SUPERSCRIPT)}"
-        if style == "words" and abs(value) >= _WORDS_FROM:
+        if style == "words" and abs(value) >= _WORDS_FROM and _exact_in_words(value):
             return format_compact_decimal(value, format_type="long", locale=self.locale, fraction_digits=2)
         return format_decimal(value, locale=self.locale, decimal_quantization=False)
 
@@ -85,6 +86,13 @@ class Wording:
         pattern = format_currency(1, code, locale=self.locale, format_type="standard")
         before = pattern.strip()[0] not in "0123456789"
         return f"{code} {amount}" if before else f"{amount} {code}"
+
+
+def _exact_in_words(value: Decimal) -> bool:
+    """True when '35 million' (two decimals at most) says the value exactly; else digits, never a rounding."""
+    thousands = (len(str(int(abs(value)))) - 1) // 3 * 3
+    scaled = value / Decimal(10) ** thousands
+    return scaled == scaled.quantize(Decimal("0.01"))
 
 
 def _is_currency(unit: str) -> bool:

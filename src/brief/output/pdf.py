@@ -57,7 +57,10 @@ class PackFetcher(URLFetcher):
         if target is None or not target.is_file():
             raise ValueError(f"refused {url}: not a file inside the pack or the templates")
         mime = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, target.read_bytes(), {"Content-Type": mime})
+        # WeasyPrint reads an image again, lazily, from the response's file URL: name the file served,
+        # not its copy in build/ (stale until written). A stylesheet keeps its URL: its fonts resolve from it.
+        served = url if mime == "text/css" else target.as_uri()
+        return URLFetcherResponse(served, target.read_bytes(), {"Content-Type": mime})
 
 
 class _Records(logging.Handler):
