@@ -20,11 +20,11 @@ Change = Literal["added", "removed", "changed", "unchanged", "first described", 
 # Each effect as the past participle the summary counts ("2 narrowed"); a pack's own effects as written.
 PAST: dict[str, str] = {
     "narrows": "narrowed", "broadens": "broadened", "strengthens": "strengthened",
-    "weakens": "weakened", "clarifies": "clarified", "renews": "renewed", "adds": "added",
+    "weakens": "weakened", "clarifies": "clarified", "extends": "extended", "renews": "renewed", "adds": "added",
 }
 # Read backwards (FROM later than TO), a change has the opposite effect.
 _INVERSE = {"narrows": "broadens", "broadens": "narrows", "strengthens": "weakens",
-            "weakens": "strengthens", "clarifies": "clarifies", "renews": "renews"}
+            "weakens": "strengthens", "clarifies": "clarifies", "extends": "extends", "renews": "renews"}
 # What each change says, as the summary words it.
 WORDS: dict[str, str] = {"restated": "with no change stated"}
 # Keys of Comparison.counts(), in the order the summary names them.

@@ -85,7 +85,7 @@ BUILTIN: dict[str, tuple[Word, ...]] = {
                                ("terminated", "ended")),
     "event_kinds": _words("signing", "entry into force", "amendment", "extension", "renewal",
                           ("suspension", "break"), ("lapse", "break"), ("expiry", "break"), "political", "other"),
-    "effects": _words("narrows", "broadens", "strengthens", "weakens", "clarifies", "renews", "adds"),
+    "effects": _words("narrows", "broadens", "strengthens", "weakens", "clarifies", "extends", "renews", "adds"),
     "stakeholder_kinds": _words("executive", "legislature", "foreign government", "international organisation",
                                 "regulator", "court", "university", "research community", "think tank", "media",
                                 "industry", "civil society", "diaspora"),
