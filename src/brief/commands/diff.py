@@ -24,7 +24,8 @@ def run_diff(pack: Path, from_id: str | None, to_id: str | None, fmt: str = "tex
         raise UsageError(f"{Path(pack) / 'content' / 'versions.yaml'} does not exist; brief diff compares the "
                          "versions of an agreement listed there (see docs/diff.md)")
     try:
-        comparison = compare(content.versions, from_id, to_id, content.vocabulary.keys("areas"))
+        comparison = compare(content.versions, from_id, to_id, content.vocabulary.keys("areas"),
+                             content.vocabulary.effect_words())
     except UnknownVersion as e:
         raise UsageError(str(e)) from None
     warnings = version_warnings(content.versions, from_id, to_id)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from brief.content.lineage import resolved_provisions
@@ -66,12 +66,13 @@ class Row:
     from_form: str = "summary"  # "text": the instrument's own words; "summary": a source's description
     to_form: str = "summary"
     steps: tuple[tuple[str, str, str], ...] = ()  # (from label, to label, effect) when steps differ
+    effect_word: str | None = None  # how a pack's own effect reads (its vocabulary label), if it is one
 
     @property
     def label(self) -> str:
         """Return the change as the summary words it: narrowed, first described, no change stated..."""
         if self.change == "changed":
-            return PAST.get(self.effect or "", self.effect or "changed")
+            return PAST.get(self.effect or "") or self.effect_word or self.effect or "changed"
         return WORDS.get(self.change, self.change)
 
     @property
@@ -160,8 +161,12 @@ def _unstated_note(unstated: int, count: int, label: str) -> str:
 
 
 def compare(versions: VersionsFile, from_id: str | None = None, to_id: str | None = None,
-            areas: Iterable[str] = ()) -> Comparison:
-    """Compare FROM with TO (default: the last two versions in file order); areas give the display order."""
+            areas: Iterable[str] = (), effect_words: Mapping[str, str] | None = None) -> Comparison:
+    """Compare FROM with TO (default: the last two versions in file order).
+
+    areas give the display order; effect_words how a pack's own effects read in a summary
+    ("suspends" -> "suspended"), the built-in ones reading in the past tense.
+    """
     vs = list(versions.versions)
     order = area_order(vs, areas)
     old, new = pick(versions, from_id, to_id)
@@ -177,8 +182,9 @@ def compare(versions: VersionsFile, from_id: str | None = None, to_id: str | Non
     else:
         matches = _backward(_lineage(vs, j, i), old_provs, new_provs)
     by_key = {p.key: p for p in old_provs}
-    rows = [_row(new_p, [by_key[k] for k in keys], effect, renamed, old_gaps, steps)
-            for new_p, keys, effect, renamed, steps in matches]
+    rows = [replace(r, effect_word=(effect_words or {}).get(r.effect or "", r.effect_word))
+            for r in (_row(new_p, [by_key[k] for k in keys], effect, renamed, old_gaps, steps)
+                      for new_p, keys, effect, renamed, steps in matches)]
     matched = {k for _, keys, _, _, _ in matches for k in keys}
     drops = _drops(vs, min(i, j), max(i, j))
     rows += [_missing(p, new_gaps, drops.get(p.key)) for p in old_provs if p.key not in matched]

@@ -119,6 +119,10 @@ class Vocabulary:
         word = next((w for w in self.words[kind] if w.key == key), None)
         return word.title if word else key[:1].upper() + key[1:]
 
+    def effect_words(self) -> dict[str, str]:
+        """Return how each effect reads in a summary of changes: its label, in lower case."""
+        return {w.key: w.title[:1].lower() + w.title[1:] for w in self.words["effects"]}
+
     def with_role(self, kind: str, role: str) -> tuple[str, ...]:
         return tuple(w.key for w in self.words[kind] if w.role == role)
 

@@ -140,7 +140,8 @@ def provisions(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selec
 def changes(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:
     """Select the changes section's content."""
     from_id, to_id = a.compare or (None, None)
-    comparison: Comparison = compare(_versions(c), from_id, to_id, c.vocabulary.keys("areas"))
+    comparison: Comparison = compare(_versions(c), from_id, to_id, c.vocabulary.keys("areas"),
+                                     c.vocabulary.effect_words())
     mode = spec.mode or "table"
     areas = list(spec.areas)
     shown = []
