@@ -252,3 +252,31 @@ def test_refused_in_a_real_process_without_traceback(tmp_path):
     assert proc.returncode == 4
     assert "Traceback" not in proc.stderr
     assert proc.stderr.splitlines()[0] == REFUSED["bidi_override"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("keywords: " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply to be content"),
+    ("title: [unclosed\n", "malformed YAML"),
+    ("title: a\ntitle: b\n", "duplicate key 'title'"),
+])
+def test_yaml_messages_are_the_same_with_and_without_libyaml(tmp_path, monkeypatch, text, message):
+    import importlib
+
+    import yaml
+
+    from brief.content import yamlload
+
+    path = tmp_path / "pack.yaml"
+    path.write_text(text)
+    with_c = [str(p) for p in yamlload.load(path, "content/pack.yaml", tmp_path)[1]]
+    monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    pure = importlib.reload(yamlload)
+    try:
+        assert pure._Base is yaml.SafeLoader
+        without_c = [str(p) for p in pure.load(path, "content/pack.yaml", tmp_path)[1]]
+    finally:
+        monkeypatch.undo()
+        importlib.reload(yamlload)
+    # The place and the kind of problem are brief's; a syntax error's own wording is the parser's.
+    assert with_c and message in with_c[0] and message in without_c[0]
+    assert [m.split(": ", 1)[0] for m in with_c] == [m.split(": ", 1)[0] for m in without_c]
