@@ -338,3 +338,17 @@ def test_a_changed_image_is_printed_anew_not_from_the_last_builds_copy(tmp_path)
     r = brief("build", "-C", pack, "--all")
     assert r.exit_code == 0 and "unchanged" not in r.output, r.output
     assert colour_of_pdf_image() == (0, 0, 255)
+
+
+def test_a_title_can_come_from_the_sources_own_copy(tmp_path):
+    pack = tmp_path / "sta"
+    shutil.copytree(REPO / "content", pack / "content")
+    shutil.copytree(REPO / "sources", pack / "sources")
+    content = load_pack(pack)
+    assert content.sources["zhang-scmp-2024"].title == (
+        "Renewed US-China science pact advances cooperation, despite tech wars")
+    path = pack / "content" / "sources.yaml"
+    path.write_text(path.read_text().replace("title_line: 3  # the article's", "title_line: 2  # the article's"))
+    r = check(pack)
+    assert r.exit_code == 4
+    assert "sources[0].title_line: line 2 of sources/zhang-scmp-2024.txt holds no title" in r.output

@@ -72,7 +72,7 @@ def load_pack(root: Path, rules: Sequence[Rule] = ()) -> Content:
     content = Content(
         root=root,
         pack=models["pack.yaml"],
-        sources={s.id: s for s in models["sources.yaml"].sources},
+        sources={s.id: _titled(root, s) for s in models["sources.yaml"].sources},
         assessments=items("assessments.yaml", "assessments"),
         stakeholders=items("stakeholders.yaml", "stakeholders"),
         versions=models.get("versions.yaml"),
@@ -117,6 +117,25 @@ def _load_files(root: Path, docs: dict[str, Document], files: dict[str, Path],
             docs[display] = doc
             models[name] = _validate(cls, doc, problems)
     return models
+
+
+def _titled(root: Path, source: m.Source) -> m.Source:
+    """Return the source with its title read from the line of its copy that `title_line` names, if any."""
+    if source.title_line is None or source.file is None or source.title is not None:
+        return source
+    title = title_from_copy(root, source)
+    return source.model_copy(update={"title": title}) if title else source
+
+
+def title_from_copy(root: Path, source: m.Source) -> str | None:
+    """Return the title line of a source's copy ('# ' stripped), or None when it cannot be read."""
+    path = root / (source.file or "")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    except (OSError, UnicodeDecodeError):
+        return None
+    line = lines[source.title_line - 1] if source.title_line and 0 < source.title_line <= len(lines) else ""
+    return " ".join(line.lstrip("#").split()) or None
 
 
 def _vocabulary(file: VocabularyFile | None, doc: Document | None) -> Vocabulary:

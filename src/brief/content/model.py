@@ -219,6 +219,8 @@ class Source(Strict):
     url: Url | None = None
     file: Text | None = None  # a local copy of its text, relative to the pack directory: quotations are checked
     front_matter: Annotated[Whole, Field(ge=0)] = 0  # paragraphs of the copy before paragraph 1 (byline, date)
+    # Take the title from this line of the copy (`# ` stripped), so the pack quotes it without restating it.
+    title_line: Annotated[Whole, Field(ge=1)] | None = None
 
 
 class SourcesFile(Strict):

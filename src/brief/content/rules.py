@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from brief.content import model as m
 from brief.content.lineage import resolved_provisions
+from brief.content.load import title_from_copy
 from brief.content.quotes import quote_problems
 from brief.content.words import vocabulary_problems
 from brief.content.yamlload import Document, file_problem, too_large
@@ -231,6 +232,9 @@ def _source_titles(p: _Pack) -> Found:
     """A source has its title, or (untitled) a description of what it is; never both, never neither."""
     doc, found = p.docs["content/sources.yaml"], Found()
     for i, s in enumerate(p.source_list):
+        if s.title_line is not None:
+            found.errors += _title_line(p, doc, i, s)
+            continue
         if s.title is None and s.description is None:
             found.errors.append(doc.problem(("sources", i), "needs a title, or for an untitled source a "
                                             "'description:' saying what it is (it is not printed as a title)",
@@ -259,6 +263,16 @@ def _locale_rules(p: _Pack) -> Found:
 def _quote_rules(p: _Pack) -> Found:
     """Quotations and paragraph locators match the local copies of their sources."""
     return Found(errors=quote_problems(p.c, p.docs))
+
+
+def _title_line(p: _Pack, doc: Document, i: int, s: m.Source) -> list[Problem]:
+    where = ("sources", i, "title_line")
+    if s.file is None or s.title is not None:
+        return [doc.problem(where, "title_line takes the title from the source's copy: give 'file:' and no 'title:'")]
+    if title_from_copy(p.c.root, s) is None:
+        return [doc.problem(where, f"line {s.title_line} of {s.file} holds no title; give the number of the line "
+                            "that does")]
+    return []
 
 
 def _figure_conflicts(p: _Pack) -> Found:

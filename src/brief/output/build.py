@@ -188,7 +188,10 @@ def edition_sources(content: Content, name: str) -> Sources:
     """Return an edition's inputs, their digests and its source hash."""
     from brief.edition.render import template_files
 
-    inputs = edition_inputs(content.root, content.audiences[name], templates=template_files(content.root))
+    # A title read from a source's copy prints in the sources list: that copy is an input too.
+    copies = [s.file for s in content.sources.values() if s.file and s.title_line]
+    inputs = edition_inputs(content.root, content.audiences[name], templates=template_files(content.root),
+                            pack_files=copies)
     digests = input_digests(inputs)
     return inputs, digests, source_hash(digests, settings=build_settings())
 

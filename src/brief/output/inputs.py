@@ -49,7 +49,8 @@ def content_files(audience: str, section_kinds: Iterable[str]) -> list[str]:
     return sorted(names)
 
 
-def edition_inputs(pack_root: Path | str, profile: Any, *, templates: Mapping[str, Path | str]) -> list[Input]:
+def edition_inputs(pack_root: Path | str, profile: Any, *, templates: Mapping[str, Path | str],
+                   pack_files: Iterable[str] = ()) -> list[Input]:
     """Return every input of one edition, sorted by name.
 
     profile is the edition's ``model.Audience`` (its ``name`` and ``sections``
@@ -57,11 +58,13 @@ def edition_inputs(pack_root: Path | str, profile: Any, *, templates: Mapping[st
     (``brief.edition.render.template_files``: the pack's templates/ overriding the
     built-in ones, fonts and stylesheets included). A content file the sections
     need but the pack lacks is still an input: creating it changes the hash.
+    pack_files are other files of the pack the edition prints from (a source copy a title is read from).
     """
     root = Path(pack_root)
     kinds = [s.kind for s in profile.sections]
     inputs = [Input(name, root / name) for name in content_files(profile.name, kinds)]
     inputs += [Input(f"templates/{PurePosixPath(rel).as_posix()}", Path(p)) for rel, p in templates.items()]
+    inputs += [Input(PurePosixPath(name).as_posix(), root / name) for name in sorted(set(pack_files))]
     return sorted(inputs, key=lambda i: i.name)
 
 
