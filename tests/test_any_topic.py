@@ -352,3 +352,28 @@ def test_a_title_can_come_from_the_sources_own_copy(tmp_path):
     r = check(pack)
     assert r.exit_code == 4
     assert "sources[0].title_line: line 2 of sources/zhang-scmp-2024.txt holds no title" in r.output
+
+
+@pytest.mark.parametrize("mode", ["table", "list", "summary"])
+def test_a_disputed_provision_shows_its_dispute_in_the_changes_section_too(tmp_path, mode):
+    pack = copy_pack("minimal", tmp_path / "pack")
+    versions = pack / "content" / "versions.yaml"
+    text = versions.read_text()
+    last = text.rindex("        sources: [council-2025]")
+    versions.write_text(text[:last] + "        dispute:\n          claims:\n"
+                        "            - {text: The gazette says irrigation stays., source: gazette}\n"
+                        "            - {text: The council says it goes., source: council-2025}\n" + text[last:])
+    profile = pack / "content" / "audiences" / "council.yaml"
+    profile.write_text(profile.read_text().replace("mode: summary", f"mode: {mode}"))
+    content = load_pack(pack)
+    html = render_html(content, tailor(content, content.audiences["council"])).html
+    assert "Sources disagree" in html and "The gazette says irrigation stays." in html
+
+
+def test_a_title_with_no_letters_for_file_names_asks_for_a_short_title(tmp_path):
+    pack = copy_pack("minimal", tmp_path / "pack")
+    path = pack / "content" / "pack.yaml"
+    path.write_text(path.read_text().replace("title: Municipal Water Compact", "title: Договор о воде"))
+    r = check(pack)
+    assert r.exit_code == 4
+    assert "title: the title has no Latin letters or digits to name the output files with; add short_title:" in r.output

@@ -144,11 +144,14 @@ def changes(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected
                                      c.vocabulary.effect_words())
     mode = spec.mode or "table"
     areas = list(spec.areas)
+    disputed = {p.key: p for p in resolved_provisions(list(_versions(c).versions), comparison.to_version)
+                if p.dispute is not None}
     shown = []
     for area, rows in comparison.by_area(areas):
         keep = [r for r in rows if r.change != "unchanged"]
         if keep:
-            shown.append((area, tuple(_change_row(r, cite, from_first=mode == "table") for r in keep)))
+            shown.append((area, tuple(_change_row(r, cite, mode == "table", disputed.get(r.to_key or ""))
+                                      for r in keep)))
     unchanged = sum(1 for _, rows in comparison.by_area(areas) for r in rows if r.change == "unchanged")
     # The summary counts exactly the rows shown; what the profile's areas leave out is said, not hidden.
     left_out = sum(1 for r in comparison.rows if r.change != "unchanged" and areas and r.area not in areas)
@@ -157,13 +160,17 @@ def changes(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected
     return [], data
 
 
-def _change_row(r: Row, cite: Citer, from_first: bool) -> ChangeRow:
+def _change_row(r: Row, cite: Citer, from_first: bool, disputed: m.Provision | None) -> ChangeRow:
     # Number in reading order: a table shows FROM before TO; a list says what is new first.
     if from_first:
         from_refs = cite(r.from_sources)
-        return ChangeRow(r, from_refs, cite(r.to_sources))
-    to_refs = cite(r.to_sources)
-    return ChangeRow(r, cite(r.from_sources), to_refs)
+        to_refs = cite(r.to_sources)
+    else:
+        to_refs = cite(r.to_sources)
+        from_refs = cite(r.from_sources)
+    dispute = Entry(disputed, dispute_refs=tuple(cite([x.source]) for x in disputed.dispute.claims)) \
+        if disputed is not None and disputed.dispute is not None else None
+    return ChangeRow(r, from_refs, to_refs, dispute)
 
 
 def timeline(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected:

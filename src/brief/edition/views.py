@@ -78,6 +78,11 @@ class ChangeRow:
     row: Row
     from_refs: tuple[Ref, ...]
     to_refs: tuple[Ref, ...]
+    disputed: Entry | None = None  # the TO provision, when sources disagree about it: its claims are shown
+
+    @property
+    def claims(self) -> list[tuple[Any, tuple[Ref, ...]]]:
+        return self.disputed.claims if self.disputed else []
 
 
 @dataclass(frozen=True)
