@@ -377,3 +377,13 @@ def test_a_title_with_no_letters_for_file_names_asks_for_a_short_title(tmp_path)
     r = check(pack)
     assert r.exit_code == 4
     assert "title: the title has no Latin letters or digits to name the output files with; add short_title:" in r.output
+
+
+def test_a_pack_copied_without_its_source_copies_still_checks_with_warnings(tmp_path):
+    pack = tmp_path / "sta"
+    shutil.copytree(REPO / "content", pack / "content")  # no sources/
+    r = check(pack)
+    assert r.exit_code == 0, r.output
+    assert "'sources/zhang-scmp-2024.txt' is not in the pack, so quotations attributed to this source are not" \
+        in r.output
+    assert load_pack(pack).sources["zhang-scmp-2024"].title == "Renewed US-China science pact advances cooperation"

@@ -14,6 +14,7 @@ from pydantic_core import ErrorDetails
 from brief.content import model as m
 from brief.content.vocabulary import KINDS, Vocabulary, VocabularyFile
 from brief.content.yamlload import Document, dotted
+from brief.content.yamlload import file_problem
 from brief.content.yamlload import load as load_yaml
 from brief.errors import ContentError, Problem, UsageError
 
@@ -120,22 +121,19 @@ def _load_files(root: Path, docs: dict[str, Document], files: dict[str, Path],
 
 
 def _titled(root: Path, source: m.Source) -> m.Source:
-    """Return the source with its title read from the line of its copy that `title_line` names, if any."""
-    if source.title_line is None or source.file is None or source.title is not None:
+    """Return the source with its full title read from the line of its copy that `title_line` names.
+
+    Without a readable copy (a pack copied without it) the source keeps its `title:`, if it has one.
+    """
+    if source.title_line is None or source.file is None or file_problem(root / source.file, root) is not None:
         return source
-    title = title_from_copy(root, source)
-    return source.model_copy(update={"title": title}) if title else source
-
-
-def title_from_copy(root: Path, source: m.Source) -> str | None:
-    """Return the title line of a source's copy ('# ' stripped), or None when it cannot be read."""
-    path = root / (source.file or "")
     try:
-        lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+        lines = (root / source.file).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
-        return None
-    line = lines[source.title_line - 1] if source.title_line and 0 < source.title_line <= len(lines) else ""
-    return " ".join(line.lstrip("#").split()) or None
+        return source
+    line = lines[source.title_line - 1] if source.title_line <= len(lines) else ""
+    title = " ".join(line.lstrip("#").split())
+    return source.model_copy(update={"title": title or None})
 
 
 def _vocabulary(file: VocabularyFile | None, doc: Document | None) -> Vocabulary:

@@ -15,7 +15,6 @@ from pydantic import BaseModel
 
 from brief.content import model as m
 from brief.content.lineage import resolved_provisions
-from brief.content.load import title_from_copy
 from brief.content.quotes import quote_problems
 from brief.content.words import vocabulary_problems
 from brief.content.yamlload import Document, file_problem, too_large
@@ -134,20 +133,27 @@ def _source_rules(p: _Pack) -> Found:
                                               f"({c.pack.as_of.isoformat()}); raise as_of in pack.yaml if the pack "
                                               "is newer"))
         if s.file is not None:
-            found.errors += _source_file(c, doc, i, s.file)
+            found += _source_file(c, doc, i, s.file)
     return found
 
 
-def _source_file(c: Content, doc: Document, i: int, file: str) -> list[Problem]:
-    """A local copy must be a regular file inside the pack (symlinks resolved), of at most MAX_FILE_BYTES."""
+def _source_file(c: Content, doc: Document, i: int, file: str) -> Found:
+    """A local copy must be a regular file inside the pack (symlinks resolved), of at most MAX_FILE_BYTES.
+
+    A copy that is simply not there (a pack shared without its copies) is a warning: the editions
+    build, but quotations attributed to the source go unchecked.
+    """
     path = c.root / file
     why = file_problem(path, c.root)
     if why is None:
-        return []
+        return Found()
+    if not os.path.lexists(path):
+        return Found(warnings=[doc.problem(("sources", i, "file"), f"'{_cut(file)}' is not in the pack, so "
+                                           "quotations attributed to this source are not checked; add the copy")])
     if path.resolve().is_relative_to(c.root.resolve()) and os.path.isfile(path):  # there, but too large
         why = too_large(os.path.getsize(path), "keep a smaller copy, or give only the source's url:")
-        return [doc.problem(("sources", i, "file"), f"'{_cut(file)}' {why}")]
-    return [doc.problem(("sources", i, "file"), f"'{_cut(file)}' is not a file inside the pack")]
+        return Found(errors=[doc.problem(("sources", i, "file"), f"'{_cut(file)}' {why}")])
+    return Found(errors=[doc.problem(("sources", i, "file"), f"'{_cut(file)}' is not a file inside the pack")])
 
 
 def _uncited_sources(p: _Pack) -> Found:
@@ -266,10 +272,14 @@ def _quote_rules(p: _Pack) -> Found:
 
 
 def _title_line(p: _Pack, doc: Document, i: int, s: m.Source) -> list[Problem]:
+    """title_line reads the full title from the source's copy; `title:` is what prints without the copy."""
     where = ("sources", i, "title_line")
-    if s.file is None or s.title is not None:
-        return [doc.problem(where, "title_line takes the title from the source's copy: give 'file:' and no 'title:'")]
-    if title_from_copy(p.c.root, s) is None:
+    if s.file is None:
+        return [doc.problem(where, "title_line takes the title from the source's copy: give its 'file:'")]
+    if not os.path.lexists(p.c.root / s.file):  # a pack copied without its copies: _source_file warns
+        return [] if s.title else [doc.problem(where, f"{s.file} is not in the pack; add it, or give a 'title:' "
+                                                      "to print without it")]
+    if p.c.sources[s.id].title is None:
         return [doc.problem(where, f"line {s.title_line} of {s.file} holds no title; give the number of the line "
                             "that does")]
     return []
