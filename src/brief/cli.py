@@ -70,8 +70,7 @@ class BriefGroup(click.Group):
         except Terminated:
             raise InterruptedByScheduler() from None
         except OSError as e:
-            if e.errno in _OUTPUT_ERRORS:
-                _flush_or_silence()
+            if e.errno in _OUTPUT_ERRORS:  # main() drops what stdout could not take
                 raise UnexpectedError(f"cannot write the output ({e.strerror}); the work itself was not "
                                       "affected: check the build or release folder") from None
             raise UnexpectedError(_report(e)) from None
@@ -80,7 +79,6 @@ class BriefGroup(click.Group):
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
-            _flush_or_silence()
 
 
 def _on_sigterm() -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from brief.content.lineage import resolved_provisions
@@ -182,9 +182,9 @@ def compare(versions: VersionsFile, from_id: str | None = None, to_id: str | Non
     else:
         matches = _backward(_lineage(vs, j, i), old_provs, new_provs)
     by_key = {p.key: p for p in old_provs}
-    rows = [replace(r, effect_word=(effect_words or {}).get(r.effect or "", r.effect_word))
-            for r in (_row(new_p, [by_key[k] for k in keys], effect, renamed, old_gaps, steps)
-                      for new_p, keys, effect, renamed, steps in matches)]
+    words = effect_words or {}
+    rows = [_row(new_p, [by_key[k] for k in keys], effect, renamed, old_gaps, steps, words.get(effect or ""))
+            for new_p, keys, effect, renamed, steps in matches]
     matched = {k for _, keys, _, _, _ in matches for k in keys}
     drops = _drops(vs, min(i, j), max(i, j))
     rows += [_missing(p, new_gaps, drops.get(p.key)) for p in old_provs if p.key not in matched]
@@ -384,7 +384,7 @@ def _drops(vs: list[Version], lo: int, hi: int) -> dict[str, tuple[Citation, ...
 
 
 def _row(p: Provision, olds: list[Provision], effect: str | None, renamed: bool, old_gaps: tuple[str, ...],
-         steps: tuple[tuple[str, str, str], ...] = ()) -> Row:
+         steps: tuple[tuple[str, str, str], ...] = (), effect_word: str | None = None) -> Row:
     from_text = " ".join(o.text for o in olds) if olds else None
     from_form = "text" if olds and all(o.form == "text" for o in olds) else "summary"
     keys = tuple(o.key for o in olds)
@@ -398,7 +398,7 @@ def _row(p: Provision, olds: list[Provision], effect: str | None, renamed: bool,
         effect=effect if change in ("changed", "added") else None, renamed=renamed,
         redline=redline(from_text or "", p.text) if worded else (),
         from_sources=tuple(dict.fromkeys(c for o in olds for c in o.sources)), to_sources=tuple(p.sources),
-        from_keys=keys, from_form=from_form, to_form=p.form, steps=steps,
+        from_keys=keys, from_form=from_form, to_form=p.form, steps=steps, effect_word=effect_word,
     )
 
 

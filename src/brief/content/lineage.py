@@ -21,7 +21,7 @@ def resolved_provisions(versions: list[m.Version], version: m.Version) -> list[m
     return list(own.values())
 
 
-def current_version(versions: m.VersionsFile, current: tuple[str, ...] = ("in force",)) -> m.Version:
+def current_version(versions: m.VersionsFile, current: tuple[str, ...]) -> m.Version:
     """Return the version in force now (the last listed with a current status, else the last listed)."""
     in_force = [v for v in versions.versions if v.status in current]
     return (in_force or list(versions.versions))[-1]

@@ -13,8 +13,7 @@ from pydantic_core import ErrorDetails
 
 from brief.content import model as m
 from brief.content.vocabulary import KINDS, Vocabulary, VocabularyFile
-from brief.content.yamlload import Document, dotted
-from brief.content.yamlload import file_problem
+from brief.content.yamlload import Document, dotted, file_problem
 from brief.content.yamlload import load as load_yaml
 from brief.errors import ContentError, Problem, UsageError
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from brief.content import model as m
-from brief.content.yamlload import Document
+from brief.content.yamlload import Document, file_problem
 from brief.errors import Problem
 
 if TYPE_CHECKING:
@@ -48,9 +47,8 @@ def normal(text: str) -> str:
     return " ".join(text.split())
 
 
-@cache
 def read_source(path: Path, front_matter: int) -> SourceText:
-    """Read a source copy into paragraphs (cached: a pack quotes each source many times)."""
+    """Read a source copy into paragraphs (once per check: every quotation is matched against the result)."""
     raw = path.read_text(encoding="utf-8", errors="replace")
     # Blank lines separate paragraphs where the text has any; otherwise each line is one.
     blocks = re.split(r"\n\s*\n", raw) if re.search(r"\n\s*\n", raw) else raw.splitlines()
@@ -111,9 +109,10 @@ def quote_problems(c: Content, docs: dict[str, Document]) -> list[Problem]:
 
 
 def _texts(c: Content) -> dict[str, SourceText]:
+    """Read the copies brief may read: inside the pack, regular, not too large (the rules report the others)."""
     out = {}
     for s in c.sources.values():
-        if s.file is not None and (c.root / s.file).is_file():
+        if s.file is not None and file_problem(c.root / s.file, c.root) is None:
             out[s.id] = read_source((c.root / s.file).resolve(), s.front_matter)
     return out
 

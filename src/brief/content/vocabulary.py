@@ -123,6 +123,10 @@ class Vocabulary:
         """Return how each effect reads in a summary of changes: its label, in lower case."""
         return {w.key: w.title[:1].lower() + w.title[1:] for w in self.words["effects"]}
 
+    def role(self, kind: str, key: str) -> str | None:
+        """Return what a word means to the tool (its role), or None."""
+        return next((w.role for w in self.words[kind] if w.key == key), None)
+
     def with_role(self, kind: str, role: str) -> tuple[str, ...]:
         return tuple(w.key for w in self.words[kind] if w.role == role)
 

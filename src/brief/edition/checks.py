@@ -9,7 +9,7 @@ from brief.content.load import load_pack as load_content
 from brief.content.yamlload import Document
 from brief.edition.render import layouts, template_dirs
 from brief.edition.sections import OPTIONS, SECTIONS, SectionKind, honouring
-from brief.edition.tailor import edition_slug
+from brief.edition.tailor import pack_slug
 from brief.errors import Problem
 
 
@@ -43,7 +43,7 @@ def _template_exists(root: Path, name: str) -> bool:
 
 def check_file_names(c: Content, docs: dict[str, Document]) -> tuple[list[Problem], list[Problem]]:
     """Output files are named from the pack's title; a title with no letters brief can use needs short_title."""
-    if edition_slug(c, "x") != "-x":
+    if pack_slug(c):
         return [], []
     doc = docs["content/pack.yaml"]
     field = "short_title" if c.pack.short_title else "title"

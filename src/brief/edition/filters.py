@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from brief.compare.engine import PAST, Row
+from brief.compare.engine import PAST
 from brief.content import model as m
 from brief.edition.wording import Wording
 
@@ -28,28 +28,18 @@ def filters(content: Content) -> dict[str, Callable[..., Any]]:
         zone = "UTC" if offset == 0 else f"UTC{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
         return f"{wording.date(value.date())}, {value:%H:%M} {zone}"
 
-    def figure(f: m.Figure) -> str:
-        qualifier = "" if f.qualifier == "exactly" else f.qualifier + " "
-        return qualifier + wording.number(f.value, f.style, f.unit)
-
     def word(key: str, kind: str) -> str:
         return vocabulary.label(kind, key)
-
-    def change(row: Row) -> str:
-        # A pack's own effect reads as its vocabulary label ("suspended"), a built-in one in the past tense.
-        if row.change == "changed" and row.effect and row.effect not in PAST:
-            return vocabulary.label("effects", row.effect)
-        return row.label
 
     def past(effect: str) -> str:
         return PAST.get(effect) or vocabulary.label("effects", effect)
 
     def role(key: str, kind: str) -> str | None:
-        return next((w.role for w in vocabulary.words[kind] if w.key == key), None)
+        return vocabulary.role(kind, key)
 
     def term_end(v: m.Version) -> m.PartialDate | None:
         ends = vocabulary.with_role("date_kinds", "end")
         return next((d for k, d in v.milestones() if k in ends), None)
 
-    return {"longdate": longdate, "moment": moment, "figure": figure, "quoted": wording.quoted, "word": word,
-            "role": role, "term_end": term_end, "number": wording.number, "change": change, "past": past}
+    return {"longdate": longdate, "moment": moment, "figure": wording.figure, "quoted": wording.quoted, "word": word,
+            "role": role, "term_end": term_end, "number": wording.number, "past": past}

@@ -36,9 +36,9 @@ _CLOSE, _FINEST = 1 / 24, 1 / 12  # years: events closer are not pulled apart; t
 _CROWD_SLACK = 1.2  # widen a crowded part a little past the least that keeps its markers in two rows
 _FONT = "Brief Inter"
 # Greyscale-safe: terms differ by lightness, not hue alone.
-_STATUS_FILL = {"in force": "#1f3a5f", "pending": "#ffffff", "lapsed": "#b23b3b"}
-_STATUS_SHADE = {"in force": "dark", "pending": "outlined", "lapsed": "red"}
-_OTHER_FILL = "#a9b4c2"
+_SHADE_FILL = {"dark": "#1f3a5f", "outlined": "#ffffff", "red": "#b23b3b", "grey": "#a9b4c2"}
+_ROLE_SHADE = {"current": "dark", "pending": "outlined"}  # the vocabulary's status roles; ended ones are grey
+_STATUS_SHADE = {"in force": "dark", "pending": "outlined", "lapsed": "red"}  # when a caller gives no role
 HOLLOW_KINDS: frozenset[str] = frozenset({"lapse", "expiry"})  # event kinds drawn as hollow markers by default
 
 # ---- text metrics ------------------------------------------------------------------
@@ -95,7 +95,14 @@ class Span:
     label: str
     start: m.PartialDate
     end: m.PartialDate | None
-    status: str
+    status: str  # the pack's own word, as the legend and description name it
+    role: str | None = None  # what the status means (the vocabulary's current, pending, ended): the shade
+
+    @property
+    def shade(self) -> str:
+        if self.role is not None:
+            return _ROLE_SHADE.get(self.role, "grey")
+        return _STATUS_SHADE.get(self.status, "grey")
 
 
 class Timeline(Markup):
@@ -135,17 +142,6 @@ def _mid(d: m.PartialDate) -> float:
 def _edge(d: m.PartialDate) -> float:
     # A term starts and ends on the first day its date can mean.
     return d.year + (d.start.timetuple().tm_yday - 1) / 366
-
-
-def spans_of(versions: list[m.Version], as_of: date) -> list[Span]:
-    """Return each dated version's term, ending at its expiry or the next version's start."""
-    dated = [(v, start) for v in versions if (start := v.effective or v.signed)]
-    out = []
-    for i, (v, start) in enumerate(dated):
-        nxt = dated[i + 1][1] if i + 1 < len(dated) else None
-        end = v.expires or nxt or m.PartialDate(as_of.year, as_of.month, as_of.day)
-        out.append(Span(v.label, start, end, v.status))
-    return out
 
 
 # ---- choosing events -----------------------------------------------------------------
@@ -460,18 +456,18 @@ def timeline_svg(agreement: str, markers: list[Marker], spans: list[Span], as_of
     x = scale.x
     out: list[str] = []
     # Version bars, cut at axis breaks; gaps between terms (a lapse) show as white space.
-    drawn: list[str] = []  # statuses of the bars drawn
+    drawn: list[Span] = []  # the bars drawn
     for s in spans:
         start, end = _edge(s.start), _edge(s.end) if s.end else float(hi)
-        fill = _STATUS_FILL.get(s.status, _OTHER_FILL)
-        stroke = 'stroke="#1f3a5f" stroke-width="1"' if s.status == "pending" else 'stroke="#ffffff" stroke-width="0.8"'
+        fill = _SHADE_FILL[s.shade]
+        stroke = 'stroke="#1f3a5f" stroke-width="1"' if s.shade == "outlined" else 'stroke="#ffffff" stroke-width="0.8"'
         for i, (a, b, _, _) in enumerate(scale.parts):
             lo_, hi_ = max(start, a), min(end, b)
             if hi_ > lo_ or (hi_ == lo_ and a <= start < b):
                 x0, x1 = x(lo_, i), x(hi_, i)
                 out.append(f'<rect x="{_px(x0)}" y="{_BAND_Y}" width="{_px(max(x1 - x0, 1.5))}" '
                            f'height="{_BAND_H}" fill="{fill}" {stroke}/>')
-                drawn.append(s.status)
+                drawn.append(s)
     gap_between_terms = any(_edge(b.start) - _edge(a.end) > 1 / 366 and x(_edge(b.start)) - x(_edge(a.end)) >= 1.5
                             for a, b in zip(spans, spans[1:], strict=False) if a.end)
     # Axis parts, each ticked as finely as its width allows; a break mark between parts.
@@ -543,13 +539,14 @@ def timeline_svg(agreement: str, markers: list[Marker], spans: list[Span], as_of
     return Timeline(svg, _legend(drawn, gap_between_terms, bool(markers), shown_hollow, scale), hollow)
 
 
-def _legend(statuses: list[str], gaps: bool, markers: bool, hollow: list[str], scale: Scale) -> str:
+def _legend(drawn: list[Span], gaps: bool, markers: bool, hollow: list[str], scale: Scale) -> str:
     """Return the figcaption: one sentence for each kind of thing drawn, and nothing for what is not."""
     out = []
-    if statuses:
+    if drawn:
         shades: dict[str, list[str]] = {}
-        for s in dict.fromkeys(statuses):
-            shades.setdefault(_STATUS_SHADE.get(s, "grey"), []).append(s)
+        for span in drawn:
+            if span.status not in shades.setdefault(span.shade, []):
+                shades[span.shade].append(span.status)
         keys = [k for k in ("dark", "grey", "outlined", "red") if k in shades]
         named = "; ".join(f"{k}: {_and(shades[k], 'or')}" for k in keys)
         out.append(f"Bars: each version's term ({named}{'; a gap: no version in force' if gaps else ''}).")

@@ -68,6 +68,7 @@ def figures(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected
     for f in _for(a, c.figures):
         groups.setdefault(f.quantity, []).append(f)
     chosen = list(groups.items())[: spec.max]
+    wording = Wording.of(c.pack)
     out = []
     for quantity, figures in chosen:
         if m.figure_relation(figures) == "series":
@@ -75,16 +76,11 @@ def figures(c: Content, a: m.Audience, spec: m.Section, cite: Citer) -> Selected
         group = FigureGroup(quantity, tuple(Entry(f, cite(f.sources)) for f in figures))
         if group.conflicting:
             # Seeing the two numbers side by side, each with who gives it, is the point of the chart.
-            wording = Wording.of(c.pack)
-            bars = [(_worded(f, wording), f.value, _who(c, f)) for f in figures]
+            bars = [(wording.figure(f, with_unit=False), f.value, _who(c, f)) for f in figures]
             chart = comparison_svg(f"fig-{quantity}", f"{figures[0].label}: the sources disagree", bars)
             group = FigureGroup(quantity, group.entries, chart)
         out.append(group)
     return out, None
-
-
-def _worded(f: m.Figure, wording: Wording) -> str:
-    return ("" if f.qualifier == "exactly" else f.qualifier + " ") + wording.number(f.value, f.style)
 
 
 def _who(c: Content, f: m.Figure) -> str:
@@ -194,9 +190,7 @@ def _spans(c: Content) -> list[Span]:
     if c.versions is None:
         return []
     v = c.vocabulary
-    shade = {**{k: "in force" for k in v.with_role("version_statuses", "current")},
-             **{k: "pending" for k in v.with_role("version_statuses", "pending")}}
     found = terms(list(c.versions.versions), v.with_role("date_kinds", "start"), v.with_role("date_kinds", "end"),
                   c.pack.as_of)
-    return [Span(version.label, start, end, shade.get(version.status, version.status))
+    return [Span(version.label, start, end, version.status, v.role("version_statuses", version.status) or "ended")
             for version, start, end in found]

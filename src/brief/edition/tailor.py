@@ -19,14 +19,19 @@ def slugify(text: str) -> str:
 
 
 def edition_slug(content: Content, audience: str) -> str:
-    """Return an edition's file stem, e.g. 'us-china-sta-congress'.
+    """Return an edition's file stem, e.g. 'us-china-sta-congress'."""
+    return f"{pack_slug(content)}-{audience}"
+
+
+def pack_slug(content: Content) -> str:
+    """Return the pack's part of the file names ('' when its title has nothing to name files with).
 
     pack.yaml's short_title when set ("US–China STA" gives "us-china-sta"); otherwise long
     titles shorten to the words before the phrase a parenthesised abbreviation in the title
     or topic stands for, then the abbreviation.
     """
     if content.pack.short_title:
-        return f"{slugify(content.pack.short_title)}-{audience}"
+        return slugify(content.pack.short_title)
     # Only pack.yaml may name the files: it is an input of every edition, so a rename rebuilds.
     words = re.sub(r"^(the|a|an)\s+", "", content.pack.title, flags=re.I).split()
     texts = [content.pack.title, content.pack.topic]
@@ -35,7 +40,7 @@ def edition_slug(content: Content, audience: str) -> str:
         lead = next((i for i, w in enumerate(words) if w.startswith(abbr[0])), None)
         if lead is not None:
             words = words[:lead] + [abbr]
-    return f"{slugify(' '.join(words))}-{audience}"
+    return slugify(" ".join(words))
 
 
 def tailor(content: Content, audience: m.Audience) -> Edition:

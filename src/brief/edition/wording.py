@@ -69,6 +69,11 @@ class Wording:
                 return self._money(amount, unit)
             return f"{amount} {unit}" if unit else amount
 
+    def figure(self, f: m.Figure, with_unit: bool = True) -> str:
+        """Write a figure with its qualifier: 'about 120,000 households', 'EUR 35 million'."""
+        qualifier = "" if f.qualifier == "exactly" else f.qualifier + " "
+        return qualifier + self.number(f.value, f.style, f.unit if with_unit else None)
+
     def _amount(self, value: Decimal, style: str) -> str:
         if (style == "exponent" and value and abs(value) >= 1000) or (style == "words" and abs(value) >= _WORDS_UNTIL):
             sign, digits, exponent = value.normalize().as_tuple()

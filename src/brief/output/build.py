@@ -158,12 +158,13 @@ def make_editions(content: Content, names: list[str], manifest: Manifest, build_
     """Tailor, render, print, check, write and record the named editions."""
     if not names:
         return
-    from brief.edition.render import environment, render_html
+    from brief.edition.render import environment, render_html, template_files
     from brief.edition.tailor import tailor
     from brief.output.printing import print_pdfs, printers
 
     # Hash every edition's inputs before anything renders, so an edit made mid-render is seen next run.
-    sources = {name: edition_sources(content, name) for name in names}
+    templates = template_files(content.root)  # one look at the template folders for every edition
+    sources = {name: edition_sources(content, name, templates) for name in names}
     # Start the printers before tailoring: they import WeasyPrint while this process renders HTML.
     with printers(min(request.workers or os.cpu_count() or 1, len(names))) as pool:
         editions = [tailor(content, content.audiences[name]) for name in names]
@@ -184,14 +185,11 @@ def make_editions(content: Content, names: list[str], manifest: Manifest, build_
         raise BuildError("\n".join(failures))
 
 
-def edition_sources(content: Content, name: str) -> Sources:
-    """Return an edition's inputs, their digests and its source hash."""
-    from brief.edition.render import template_files
-
+def edition_sources(content: Content, name: str, templates: dict[str, Path]) -> Sources:
+    """Return an edition's inputs (templates: the template lookup), their digests and its source hash."""
     # A title read from a source's copy prints in the sources list: that copy is an input too.
     copies = [s.file for s in content.sources.values() if s.file and s.title_line]
-    inputs = edition_inputs(content.root, content.audiences[name], templates=template_files(content.root),
-                            pack_files=copies)
+    inputs = edition_inputs(content.root, content.audiences[name], templates=templates, pack_files=copies)
     digests = input_digests(inputs)
     return inputs, digests, source_hash(digests, settings=build_settings())
 
