@@ -13,17 +13,9 @@ from markupsafe import Markup
 
 from brief.content.model import PartialDate as P
 from brief.edition import graphics as g
-from brief.edition.graphics import (
-    WIDTH,
-    Marker,
-    Scale,
-    Span,
-    comparison_svg,
-    plain_number,
-    spread,
-    text_width,
-    timeline_svg,
-)
+from brief.edition.charts import comparison_svg, plain_number
+from brief.edition.measure import text_width
+from brief.edition.timeline import WIDTH, Marker, Scale, Span, spread, timeline_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 AS_OF = date(2024, 6, 1)

@@ -13,9 +13,9 @@ import pytest
 
 from brief.content.model import PartialDate
 from brief.edition.checks import load_pack
-from brief.edition.graphics import Marker, Span, timeline_svg
 from brief.edition.render import check_html, environment, render_html
 from brief.edition.tailor import edition_slug, tailor
+from brief.edition.timeline import Marker, Span, timeline_svg
 from brief.errors import BuildError, ContentError
 from helpers import FIXTURES, copy_pack
 

@@ -11,7 +11,8 @@ from brief.compare.engine import Comparison, Row, compare
 from brief.content import model as m
 from brief.content.lineage import current_version, resolved_provisions, terms
 from brief.content.load import Content
-from brief.edition.graphics import Marker, Span, comparison_svg, spread, timeline_svg
+from brief.edition.charts import comparison_svg
+from brief.edition.timeline import Marker, Span, spread, timeline_svg
 from brief.edition.views import ChangeRow, Changes, Citer, Entry, FigureGroup, Scope, entry
 from brief.edition.wording import Wording
 

@@ -1,23 +1,20 @@
-"""Draw the agreement timeline and the disagreeing-figures chart as accessible inline SVG.
+"""Draw the timeline as an accessible inline SVG: version terms as bars, events as numbered markers.
 
-Text is measured with the metrics of the font the edition ships (Inter, as "Brief Inter"),
-so labels can be kept inside the drawing and apart from each other whatever a pack holds.
+Labels are measured (brief.edition.measure) so they stay inside the drawing and apart.
 """
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from markupsafe import Markup, escape
 
 from brief.content import model as m
-from brief.templating import builtin_templates
+from brief.edition.measure import FONT, px, text_width
 
 WIDTH = 680
 _LEFT, _RIGHT = 24, 24
@@ -34,46 +31,11 @@ _ONE_ROW_SHARE = 0.5  # widened parts may take this share of the width to hold t
 _MAX_BREAKS = 6  # at most so many breaks in one axis
 _CLOSE, _FINEST = 1 / 24, 1 / 12  # years: events closer are not pulled apart; the finest gap widened for
 _CROWD_SLACK = 1.2  # widen a crowded part a little past the least that keeps its markers in two rows
-_FONT = "Brief Inter"
 # Greyscale-safe: terms differ by lightness, not hue alone.
 _SHADE_FILL = {"dark": "#1f3a5f", "outlined": "#ffffff", "red": "#b23b3b", "grey": "#a9b4c2"}
 _ROLE_SHADE = {"current": "dark", "pending": "outlined"}  # the vocabulary's status roles; ended ones are grey
 _STATUS_SHADE = {"in force": "dark", "pending": "outlined", "lapsed": "red"}  # when a caller gives no role
 HOLLOW_KINDS: frozenset[str] = frozenset({"lapse", "expiry"})  # event kinds drawn as hollow markers by default
-
-# ---- text metrics ------------------------------------------------------------------
-
-_FONT_FILES = {400: "Inter-Regular.otf", 600: "Inter-SemiBold.otf", 700: "Inter-Bold.otf"}
-_MISSING_EM = 1.0  # a character the font lacks comes from a fallback font: assume it is wide (CJK)
-
-
-@lru_cache(maxsize=8)
-def _advances(weight: int) -> tuple[dict[int, float], float]:
-    """Return each code point's advance in em for the shipped Inter nearest weight, and the em for others."""
-    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # WeasyPrint's own dependency
-
-    name = _FONT_FILES[min(_FONT_FILES, key=lambda w: abs(w - weight))]
-    try:
-        with TTFont(builtin_templates("editions") / "fonts" / name, lazy=True) as font:
-            upm = font["head"].unitsPerEm
-            hmtx = font["hmtx"]
-            return {cp: hmtx[g][0] / upm for cp, g in font.getBestCmap().items()}, _MISSING_EM
-    except (OSError, KeyError):  # no font shipped here: a generous average width
-        return {}, 0.7
-
-
-def text_width(text: str, size: float, weight: int = 400) -> float:
-    """Return the width in px of text set in the edition's Inter at size px (kerning ignored: a little wider)."""
-    adv, missing = _advances(weight)
-    return size * sum(0.0 if unicodedata.combining(c) else adv.get(ord(c), missing) for c in text)
-
-
-def _px(v: float) -> str:
-    """Format a coordinate: one decimal, never exponent notation, never nan."""
-    if not math.isfinite(v):
-        raise ValueError(f"coordinate {v!r} is not a finite number")
-    return f"{v:.1f}"
-
 
 # ---- data ----------------------------------------------------------------------------
 
@@ -465,7 +427,7 @@ def timeline_svg(agreement: str, markers: list[Marker], spans: list[Span], as_of
             lo_, hi_ = max(start, a), min(end, b)
             if hi_ > lo_ or (hi_ == lo_ and a <= start < b):
                 x0, x1 = x(lo_, i), x(hi_, i)
-                out.append(f'<rect x="{_px(x0)}" y="{_BAND_Y}" width="{_px(max(x1 - x0, 1.5))}" '
+                out.append(f'<rect x="{px(x0)}" y="{_BAND_Y}" width="{px(max(x1 - x0, 1.5))}" '
                            f'height="{_BAND_H}" fill="{fill}" {stroke}/>')
                 drawn.append(s)
     gap_between_terms = any(_edge(b.start) - _edge(a.end) > 1 / 366 and x(_edge(b.start)) - x(_edge(a.end)) >= 1.5
@@ -475,7 +437,7 @@ def timeline_svg(agreement: str, markers: list[Marker], spans: list[Span], as_of
     labels = _Labels(WIDTH)
     ticks: list[tuple[float, int, bool]] = []  # (x, year, first of a part after a break)
     for i, (a, b, x0, x1) in enumerate(scale.parts):
-        out.append(f'<line x1="{_px(x0)}" y1="{_AXIS_Y}" x2="{_px(x1)}" y2="{_AXIS_Y}" '
+        out.append(f'<line x1="{px(x0)}" y1="{_AXIS_Y}" x2="{px(x1)}" y2="{_AXIS_Y}" '
                    'stroke="#333" stroke-width="1"/>')
         step = _step((x1 - x0) / max(b - a, 1))
         last = i == len(scale.parts) - 1
@@ -484,21 +446,21 @@ def timeline_svg(agreement: str, markers: list[Marker], spans: list[Span], as_of
         if i:
             bx = (scale.parts[i - 1][3] + x0) / 2
             for y in (_AXIS_Y, _BAND_Y + _BAND_H / 2):
-                out.append(f'<path d="M{_px(bx - 5)} {_px(y + 4)} l4 -8 M{_px(bx + 1)} {_px(y + 4)} l4 -8" '
+                out.append(f'<path d="M{px(bx - 5)} {px(y + 4)} l4 -8 M{px(bx + 1)} {px(y + 4)} l4 -8" '
                            'stroke="#333" stroke-width="1"/>')
     for tx, year, _ in sorted(ticks, key=lambda t: not t[2]):
-        out.append(f'<line x1="{_px(tx)}" y1="{_AXIS_Y - 5}" x2="{_px(tx)}" y2="{_AXIS_Y}" stroke="#333"/>')
+        out.append(f'<line x1="{px(tx)}" y1="{_AXIS_Y - 5}" x2="{px(tx)}" y2="{_AXIS_Y}" stroke="#333"/>')
         w = text_width(str(year), 10)
         left = labels.place(tx - w / 2, w)
         if left is not None:
-            out.append(f'<text x="{_px(left + w / 2)}" y="{_AXIS_Y - 8}" font-size="10" text-anchor="middle" '
+            out.append(f'<text x="{px(left + w / 2)}" y="{_AXIS_Y - 8}" font-size="10" text-anchor="middle" '
                        f'fill="#333">{year}</text>')
     # The first year and the last date, above the bars.
     top = _Labels(WIDTH)
     w = text_width(str(lo), 10)
     left = top.place(x(lo), w)
     if left is not None:
-        out.append(f'<text x="{_px(left)}" y="{_BAND_Y - 6}" font-size="10" fill="#333">{lo}</text>')
+        out.append(f'<text x="{px(left)}" y="{_BAND_Y - 6}" font-size="10" fill="#333">{lo}</text>')
     if last_point is not None:
         end_text = str(last_point)
         w = text_width(end_text, 10)
@@ -507,7 +469,7 @@ def timeline_svg(agreement: str, markers: list[Marker], spans: list[Span], as_of
         if left is None and top.taken:  # clear of the first year's label if the width allows
             left = top.place(top.taken[0][1] + _LABEL_PAD + 0.5, w)
         if left is not None:
-            out.append(f'<text x="{_px(left + w)}" y="{_BAND_Y - 6}" font-size="10" text-anchor="end" '
+            out.append(f'<text x="{px(left + w)}" y="{_BAND_Y - 6}" font-size="10" text-anchor="end" '
                        f'fill="#333">{escape(end_text)}</text>')
     # Numbered event markers, stacked where they would still overlap.
     xs = [x(_mid(mk.when)) for mk in markers]
@@ -520,20 +482,20 @@ def timeline_svg(agreement: str, markers: list[Marker], spans: list[Span], as_of
         lapse = mk.kind in hollow
         num = str(mk.number)
         size = min(9.5, 9.5 * (2 * _R - 3) / max(text_width(num, 9.5, 600), 1))
-        out.append(f'<line x1="{_px(mx)}" y1="{_AXIS_Y}" x2="{_px(mx)}" y2="{_px(cy - _R)}" '
+        out.append(f'<line x1="{px(mx)}" y1="{_AXIS_Y}" x2="{px(mx)}" y2="{px(cy - _R)}" '
                    'stroke="#8a96a6" stroke-width="0.8"/>')
-        out.append(f'<circle cx="{_px(mx)}" cy="{_px(cy)}" r="{_R}" fill="{"#ffffff" if lapse else "#1f3a5f"}" '
+        out.append(f'<circle cx="{px(mx)}" cy="{px(cy)}" r="{_R}" fill="{"#ffffff" if lapse else "#1f3a5f"}" '
                    f'stroke="{"#b23b3b" if lapse else "#1f3a5f"}" stroke-width="1.4"/>')
-        out.append(f'<text x="{_px(mx)}" y="{_px(cy + size * 0.36)}" font-size="{_px(size)}" font-weight="600" '
+        out.append(f'<text x="{px(mx)}" y="{px(cy + size * 0.36)}" font-size="{px(size)}" font-weight="600" '
                    f'text-anchor="middle" fill="{"#b23b3b" if lapse else "#ffffff"}">{num}</text>')
     height = _ROW_Y + (max(rows) + 1 if rows else 0) * _ROW_H - 6
     title = f"Timeline of the {agreement}, {lo}–{last_point.year if last_point else hi - 1}"
     desc = describe(spans, markers, scale)
     svg = Markup(
         f'<svg class="timeline" role="img" viewBox="0 0 {WIDTH} {height}" width="100%" '
-        f'aria-labelledby="{ident}-title {ident}-desc" xmlns="http://www.w3.org/2000/svg" font-family="{_FONT}">'
+        f'aria-labelledby="{ident}-title {ident}-desc" xmlns="http://www.w3.org/2000/svg" font-family="{FONT}">'
         f'<title id="{ident}-title">{escape(title)}</title><desc id="{ident}-desc">{escape(desc)}</desc>'
-        f'<g font-family="{_FONT}">{"".join(out)}</g></svg>'
+        f'<g font-family="{FONT}">{"".join(out)}</g></svg>'
     )
     shown_hollow = sorted({mk.kind for mk in markers if mk.kind in hollow})
     return Timeline(svg, _legend(drawn, gap_between_terms, bool(markers), shown_hollow, scale), hollow)
@@ -583,84 +545,3 @@ def describe(spans: list[Span], markers: list[Marker], scale: Scale | None = Non
     return " ".join(parts) or "No dated versions or events."
 
 
-# ---- the disagreeing-figures chart --------------------------------------------------
-
-
-def _exact(value: Any) -> Decimal:
-    """Return a bar's number exactly; refuse what is not a finite int, float or Decimal."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        raise TypeError(f"a bar's number must be an int, float or Decimal, not {type(value).__name__}")
-    try:
-        d = Decimal(value)
-    except (InvalidOperation, ValueError):
-        raise ValueError(f"a bar's number must be finite, not {value!r}") from None
-    if not d.is_finite():
-        raise ValueError(f"a bar's number must be finite, not {value!r}")
-    return d
-
-
-def plain_number(value: int | float | Decimal) -> str:
-    """Write a number with thousands separators and no exponent: 10**25 as '10,000,…,000', 0.5 as '0.5'."""
-    d = _exact(value) if not isinstance(value, float) else _exact(Decimal(repr(value)))
-    d = d.normalize()
-    return f"{d:,f}"
-
-
-def _wrap(text: str, limit: float, size: float, weight: int = 400) -> list[str]:
-    """Break text into lines no wider than limit px: at spaces, or inside a word too long for a line."""
-    lines: list[str] = []
-    for word in text.split():
-        if lines and text_width(lines[-1] + " " + word, size, weight) <= limit:
-            lines[-1] += " " + word
-            continue
-        while len(word) > 1 and text_width(word, size, weight) > limit:
-            cut = max([k for k in range(2, len(word)) if text_width(word[:k], size, weight) <= limit], default=1)
-            lines.append(word[:cut])
-            word = word[cut:]
-        lines.append(word)
-    return lines or [""]
-
-
-def comparison_svg(ident: str, title: str, bars: list[tuple[str, Any, str]], *, width: float = 360) -> Markup:
-    """Return a small bar chart of figures that disagree, each bar labelled with its value and source.
-
-    bars are (value as worded, e.g. "nearly 100"; the number, an int, float or Decimal; who
-    gives it). Labels are measured with the edition's font: the value column is as wide as its
-    longest label, and a source name too long for the room beside its bar wraps onto more
-    lines, so no text leaves the drawing. The bars differ by lightness as well as position, so
-    they stay apart in greyscale print. A number that is not finite is refused (ValueError).
-    """
-    nums = [_exact(v) for _, v, _ in bars]
-    top = max([n for n in nums if n > 0], default=Decimal(1))
-    fracs = [float(n / top) if n > 0 else 0.0 for n in nums]  # exact division first: no float overflow
-    pad, gap, line, bar_min, who_min = 2.0, 6.0, 12.0, 110.0, 80.0
-    value_w = max((text_width(t, 11, 600) for t, _, _ in bars), default=0.0)
-    left = pad + value_w + 8
-    width = max(float(width), left + bar_min + gap + who_min + pad)
-    room = width - pad - left  # for a bar and the source beside it
-    who_w = [text_width(who, 10) for _, _, who in bars]
-    # The longest bar that leaves every source its one line, but never shorter than bar_min.
-    length = min([room - gap - w if f == 0 else (room - gap - w) / f
-                  for f, w in zip(fracs, who_w, strict=True)] + [room - gap])
-    length = max(length, bar_min)
-    out, y = [], 4.0
-    for i, ((text, _, who), f) in enumerate(zip(bars, fracs, strict=True)):
-        w = max(length * f, 2.0)
-        lines = _wrap(who, room - w - gap, 10)
-        fill = ("#1f3a5f", "#8a96a6")[i % 2]
-        out.append(f'<text x="{_px(left - 8)}" y="{_px(y + 12)}" font-size="11" font-weight="600" '
-                   f'text-anchor="end" fill="#1f3a5f">{escape(text)}</text>')
-        out.append(f'<rect x="{_px(left)}" y="{_px(y + 2)}" width="{_px(w)}" height="13" fill="{fill}"/>')
-        tx = _px(left + w + gap)
-        spans_ = "".join(f'<tspan x="{tx}" dy="{0 if k == 0 else line:g}">{escape(s)}</tspan>'
-                         for k, s in enumerate(lines))
-        out.append(f'<text x="{tx}" y="{_px(y + 12)}" font-size="10" fill="#333">{spans_}</text>')
-        y += max(22.0, 22.0 + line * (len(lines) - 1))
-    height = math.ceil(y + 4)
-    desc = "Bar chart: " + "; ".join(f"{text} according to {who}" for text, _, who in bars) + "."
-    return Markup(
-        f'<svg class="figure-chart" role="img" viewBox="0 0 {_px(width)} {height}" width="100%" '
-        f'aria-labelledby="{ident}-title {ident}-desc" xmlns="http://www.w3.org/2000/svg" font-family="{_FONT}">'
-        f'<title id="{ident}-title">{escape(title)}</title><desc id="{ident}-desc">{escape(desc)}</desc>'
-        f'<g font-family="{_FONT}">{"".join(out)}</g></svg>'
-    )
