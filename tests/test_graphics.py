@@ -12,7 +12,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from brief.content.model import PartialDate as P
-from brief.edition import graphics as g
+from brief.edition import measure
+from brief.edition import timeline as g
 from brief.edition.charts import comparison_svg, plain_number
 from brief.edition.measure import text_width
 from brief.edition.timeline import WIDTH, Marker, Scale, Span, spread, timeline_svg
@@ -195,7 +196,7 @@ def test_text_is_measured_from_the_shipped_font():
     assert text_width("WWW", 10) > text_width("iii", 10) > 0
     assert text_width("100", 11, 600) > text_width("100", 11, 400)
     assert text_width("张", 10) == pytest.approx(10)  # not in Inter: a fallback font, counted full width
-    assert g._advances.cache_info().currsize >= 2  # read once per weight
+    assert measure._advances.cache_info().currsize >= 2  # read once per weight
 
 
 # ---- the conflict chart --------------------------------------------------------------
