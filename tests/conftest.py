@@ -5,6 +5,7 @@ Plain helpers are in tests/helpers/ (`from helpers import copy_pack`, `from help
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from helpers.packs import copy_built, copy_pack
 from helpers.smtp import Sink, free_port
 
 # Fixtures that print PDFs: a test using one is marked slow, whatever its module says.
-RENDERING = {"editions_build"}
+RENDERING = {"editions_build", "built_packs"}
 
 
 def pytest_collection_modifyitems(items):
@@ -80,3 +81,32 @@ def built_editions(editions_build) -> Path:
 def built_editions_copy(editions_build, tmp_path) -> Path:
     """This test's own copy, at tmp_path/pack, of the built editions pack: sources, PDFs, HTML and manifest."""
     return copy_built(editions_build.pack, tmp_path / "pack")
+
+
+TESTS = Path(__file__).resolve().parent
+# The shipped pack (content/ and the source copies its quotations are checked against) and the two test packs.
+PACKS = {"sta": (TESTS.parent, ("content", "sources")),
+         "treaty": (TESTS / "packs" / "treaty", ("content",)),
+         "regulation": (TESTS / "packs" / "regulation", ("content",))}
+
+
+@pytest.fixture(scope="session")
+def built_packs(tmp_path_factory) -> dict[str, Path]:
+    """{name: pack} for the STA pack and tests/packs/{treaty,regulation}, each built once per run by
+    `brief build --all --archival` in a process of its own: every edition's PDF/UA file and its PDF/A-3 copy.
+
+    Read-only, like editions_build: a test that changes a pack copies it first.
+    """
+    root = tmp_path_factory.mktemp("packs")
+    built = {}
+    for name, (source, parts) in PACKS.items():
+        for part in parts:
+            shutil.copytree(source / part, root / name / part)
+        result = subprocess.run([sys.executable, "-m", "brief", "build", "-C", str(root / name), "--all", "--archival"],
+                                capture_output=True, text=True)
+        assert result.returncode == 0, f"{name}: {result.stderr}"
+        built[name] = root / name
+    before = {name: _fingerprint(pack) for name, pack in built.items()}
+    yield built
+    assert {name: _fingerprint(pack) for name, pack in built.items()} == before, (
+        "a built pack changed during the run: a test that changes one must copy it first")

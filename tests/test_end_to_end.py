@@ -49,7 +49,7 @@ def test_build_publish_send_then_nothing_twice(tmp_path, smtp):  # smtp: a real 
         assert pdf == pdfs[audience], to
 
     # Run everything again: nothing is rebuilt, released or sent.
-    assert runner.invoke(main, ["build", "-C", str(pack), "--all"]).exit_code == NOTHING_TO_DO
-    again = runner.invoke(main, ["publish", "-C", str(pack), "--send"], env=env_for(port))
+    assert runner.invoke(main, ["build", "-C", str(pack), "--all", "--exit-unchanged"]).exit_code == NOTHING_TO_DO
+    again = runner.invoke(main, ["publish", "-C", str(pack), "--send", "--exit-unchanged"], env=env_for(port))
     assert again.exit_code == NOTHING_TO_DO, again.output
     assert len(sink.messages) == 3

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from brief import JSON_FORMAT_VERSION
 from brief.cli import main
 from brief.errors import NOTHING_TO_DO
 from helpers import copy_pack
@@ -24,11 +25,13 @@ pytestmark = pytest.mark.slow  # every test here prints PDFs
 
 
 def build(pack: Path, *args: str):
-    return CliRunner().invoke(main, ["build", "-C", str(pack), "--all", *args])
+    # --exit-unchanged: these tests tell "rebuilt" from "up to date" by the exit code (3 = nothing to do)
+    return CliRunner().invoke(main, ["build", "-C", str(pack), "--all", "--exit-unchanged", *args])
 
 
 def run_cli(pack: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "brief", "build", "-C", str(pack), "--all", *args],
+    return subprocess.run([sys.executable, "-m", "brief", "build", "-C", str(pack), "--all", "--exit-unchanged",
+                           *args],
                           capture_output=True, text=True, env={**os.environ, **(env or {})})
 
 
@@ -59,7 +62,7 @@ def test_second_build_skips_without_importing_weasyprint(built):
         import sys
         from click.testing import CliRunner
         from brief.cli import main
-        r = CliRunner().invoke(main, ["build", "-C", {str(built)!r}, "--all"])
+        r = CliRunner().invoke(main, ["build", "-C", {str(built)!r}, "--all", "--exit-unchanged"])
         print(r.output)
         assert r.exit_code == {NOTHING_TO_DO}, r.output
         assert "weasyprint" not in sys.modules
@@ -88,9 +91,10 @@ def test_touching_one_content_file_rebuilds_only_the_editions_that_use_it(built_
 def test_force_rebuilds_and_json_reports(built_editions_copy):
     built = built_editions_copy  # --force rewrites build/: this test's own copy
     result = CliRunner().invoke(main, ["build", "-C", str(built), "--all", "--json"])
-    assert result.exit_code == NOTHING_TO_DO
+    assert result.exit_code == 0  # up to date is success; the JSON status tells it apart
     summary = json.loads(result.stdout)
-    assert summary["exit_code"] == NOTHING_TO_DO
+    assert summary["exit_code"] == 0 and summary["status"] == "unchanged"
+    assert summary["format_version"] == JSON_FORMAT_VERSION
     assert {e["audience"]: e["status"] for e in summary["editions"]} == {
         "press": "skipped", "research": "skipped", "staff": "skipped"}
     result = CliRunner().invoke(main, ["build", "-C", str(built), "--audience", "staff", "--force", "--json"])

@@ -42,7 +42,7 @@ class Sleeps(list):
 def send(pack: Path, port: int, now=AFTER_EMBARGO, sleeps: Sleeps | None = None, **kwargs) -> int:
     options = {"email": {"sleep": sleeps if sleeps is not None else Sleeps(), "retry_delays": (0.25, 1.0),
                          "timeout": 10}}
-    return run_publish(pack, send=True, env=kwargs.pop("env", env_for(port)), now=now,
+    return run_publish(pack, send=True, exit_unchanged=True, env=kwargs.pop("env", env_for(port)), now=now,
                        publisher_options=options, **kwargs)
 
 

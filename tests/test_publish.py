@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from brief import JSON_FORMAT_VERSION
 from brief.cli import main
 from brief.commands.publish import run_publish
 from brief.output import atomic as atomic_module
@@ -52,12 +53,13 @@ def test_publish_writes_a_verifiable_release(pack):
     assert f"wrote release build/dist/{RELEASE}/" in result.output
     folder = pack / "build" / "dist" / RELEASE
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == [
-        "SHA256SUMS", "fonts/Body.woff2", "manifest.json", "style.css", HTML, PDF]
+        "SHA256SUMS", "content.snapshot.json", "fonts/Body.woff2", "manifest.json", "style.css", HTML, PDF]
     assert (folder / PDF).read_bytes() == (pack / "build" / "council" / "water-council.pdf").read_bytes()
     check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=folder, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     assert check.stdout.splitlines() == [
-        f"{n}: OK" for n in sorted(["fonts/Body.woff2", "manifest.json", "style.css", HTML, PDF])]
+        f"{n}: OK" for n in sorted(["content.snapshot.json", "fonts/Body.woff2", "manifest.json", "style.css", HTML,
+                                    PDF])]
 
     manifest = json.loads((folder / "manifest.json").read_text())
     built = json.loads((pack / "build" / "manifest.json").read_text())["editions"]["council"]
@@ -137,8 +139,9 @@ def test_same_content_twice_is_nothing_to_publish(pack):
     assert run_publish(pack) == 0
     before = tree(pack / "build" / "dist")
     result = cli("-C", str(pack))
-    assert result.exit_code == 3, result.output
+    assert result.exit_code == 0, result.output  # nothing new is success: build && publish composes
     assert "nothing new to publish" in result.output
+    assert cli("-C", str(pack), "--exit-unchanged").exit_code == 3  # for scripts that act only on change
     assert tree(pack / "build" / "dist") == before
 
 
@@ -211,7 +214,8 @@ def test_json_summary(pack):
     assert summary["status"] == "published" and summary["release"] == RELEASE and summary["exit_code"] == 0
     assert str(pack / "build" / "dist" / "feed.xml") in summary["written"]
     again = json.loads(cli("-C", str(pack), "--json").stdout)
-    assert again["status"] == "unchanged" and again["exit_code"] == 3 and again["written"] == []
+    assert again["status"] == "unchanged" and again["exit_code"] == 0 and again["written"] == []
+    assert summary["format_version"] == again["format_version"] == JSON_FORMAT_VERSION
 
 
 def test_json_summary_on_error(tmp_path):
@@ -258,7 +262,8 @@ def test_leftovers_of_a_killed_run_are_cleaned(pack):
 def test_embargoed_edition_is_held_until_it_lifts(tmp_path):
     p = fakebuild.copy_pack("publish", tmp_path / "pack")
     fakebuild.fake_build(p)
-    assert run_publish(p, now=BEFORE_EMBARGO) == 3
+    assert run_publish(p, now=BEFORE_EMBARGO) == 0  # held is not a failure
+    assert run_publish(p, now=BEFORE_EMBARGO, exit_unchanged=True) == 3
     assert not (p / "build" / "dist").exists()
     assert run_publish(p, now=AFTER_EMBARGO) == 0
     assert (p / "build" / "dist" / "2025-03-01-e2" / "water-press-2025-03-01-e2.pdf").exists()
@@ -267,7 +272,7 @@ def test_embargoed_edition_is_held_until_it_lifts(tmp_path):
 def test_embargo_message_says_when_it_lifts(tmp_path, capsys):
     p = fakebuild.copy_pack("publish", tmp_path / "pack")
     fakebuild.fake_build(p)
-    assert run_publish(p, now=datetime(2025, 3, 1, 12, 0, tzinfo=UTC)) == 3
+    assert run_publish(p, now=datetime(2025, 3, 1, 12, 0, tzinfo=UTC), exit_unchanged=True) == 3
     out = capsys.readouterr().out
     assert ("edition 2 is under embargo until 2025-03-03 09:00-05:00 (2025-03-03 14:00 UTC), 2 days 2 h from now; "
             "nothing was published or sent") in out
@@ -327,9 +332,9 @@ case "$1" in build) exit "$BUILD_RC";; publish) exit "$PUBLISH_RC";; esac
 
 
 @pytest.mark.parametrize("build_rc,publish_rc,send,expected,calls", [
-    (0, 0, "1", 0, 2),
-    (3, 3, "1", 0, 2),   # nothing to do is success for a scheduler
-    (3, 0, "0", 0, 2),
+    (0, 0, "1", 0, 2),   # brief exits 0 for "nothing to do" too, so an unchanged pack is success
+    (0, 0, "0", 0, 2),
+    (3, 0, "1", 3, 1),   # 3 only comes with --exit-unchanged, which the script does not pass: not success
     (5, 0, "1", 5, 1),   # a failed build publishes nothing
     (4, 0, "1", 4, 1),
     (0, 7, "1", 7, 2),
@@ -371,7 +376,7 @@ def test_html_editions_keep_their_stylesheets_and_fonts(tmp_path):
     assert (folder / "style.css").read_bytes() == fakebuild.STYLE  # one copy, shared by both editions
     assert (folder / "fonts" / "Body.woff2").read_bytes() == fakebuild.FONT
     release = json.loads((folder / "manifest.json").read_text())
-    assert [a["file"] for a in release["assets"]] == ["fonts/Body.woff2", "style.css"]
+    assert [a["file"] for a in release["assets"]] == ["content.snapshot.json", "fonts/Body.woff2", "style.css"]
     assert {f["file"] for f in release["files"]} == {
         "water-council-2025-03-01-e2.pdf", "water-council-2025-03-01-e2.html",
         "water-press-2025-03-01-e2.pdf", "water-press-2025-03-01-e2.html"}

@@ -38,6 +38,14 @@ class ContentError(BriefError):
         click.echo(self.message, err=True, file=file)
 
 
+class WarningsAsErrors(ContentError):
+    """--strict: the pack has warnings, and the user asked for them to fail the run."""
+
+    def __init__(self, warnings: list[Problem]):
+        n = len(warnings)
+        super().__init__(warnings, f"{n} warning{'s' if n != 1 else ''}, and --strict treats warnings as errors")
+
+
 class BuildError(BriefError):
     """Rendering an edition failed (WeasyPrint error, font fallback, over budget)."""
 
@@ -54,6 +62,12 @@ class SendError(BriefError):
     """Distribution failed: a message could not be delivered."""
 
     exit_code = 7
+
+
+class NotVerified(BriefError):
+    """`brief verify`: the PDF is altered, unsigned, or its signer is not trusted."""
+
+    exit_code = 8
 
 
 class Interrupted(BriefError):
@@ -100,6 +114,11 @@ class Problem:
     where: str
     message: str
     snippet: str | None = None
+
+    def as_dict(self, severity: str = "error") -> dict[str, str | int | None]:
+        """Return the problem for --json: {file, line, column, field, message, severity}."""
+        return {"file": self.file, "line": self.line, "column": self.col, "field": self.where or None,
+                "message": self.message, "severity": severity}
 
     def __str__(self) -> str:
         place = self.file

@@ -5,6 +5,18 @@ from typing import Any
 
 import click
 
+from brief import JSON_FORMAT_VERSION
+from brief.errors import Problem
+
+__all__ = ["JSON_FORMAT_VERSION", "Output", "warning_dict"]
+
+
+def warning_dict(warning: Problem | str) -> dict[str, Any]:
+    """Return a warning in the one structure every --json output uses."""
+    if isinstance(warning, Problem):
+        return warning.as_dict("warning")
+    return {"file": None, "line": None, "column": None, "field": None, "message": warning, "severity": "warning"}
+
 
 class Output:
     """Print for a person; if standard output fails (closed, disk full), keep working and say so at the end."""

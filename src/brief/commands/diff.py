@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def run_diff(pack: Path, from_id: str | None, to_id: str | None, fmt: str = "tex
     elif note and fmt in ("text", "md"):
         click.echo(note)
     elif fmt == "text":
-        use_color = sys.stdout.isatty() if color is None else color
+        use_color = wants_color() if color is None else color
         click.echo(render_text(comparison, content.sources, use_color, _width(use_color)), color=use_color)
     elif fmt == "md":
         click.echo(render_md(comparison, content.sources), nl=False)
@@ -52,6 +53,11 @@ def same_version_note(c: Comparison) -> str | None:
     if not c.same_version:
         return None
     return f"No differences: FROM and TO are the same version ({c.to_version.id}, {c.to_version.label})."
+
+
+def wants_color() -> bool:
+    """Colour by default on a terminal, unless NO_COLOR is set (no-color.org)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def _width(color: bool) -> int:

@@ -8,8 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from brief.commands import Output
-from brief.errors import BriefError
+from brief.commands import JSON_FORMAT_VERSION, Output, warning_dict
+from brief.errors import NOTHING_TO_DO, BriefError
 from brief.publish.publishers import Clock, PublishEvent, Step
 from brief.publish.run import PublishRequest, Summary, publish, utcnow
 
@@ -20,16 +20,18 @@ def run_publish(
     send: bool = False,
     dry_run: bool = False,
     ignore_embargo: bool = False,
+    sign: bool = False,
     wait: float = 0,
     quiet: bool = False,
     as_json: bool = False,
+    exit_unchanged: bool = False,
     now: Clock | datetime | None = None,
     env: Mapping[str, str] | None = None,
     publisher_options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> int:
     """Run `brief publish`, print what happens, and return the exit code."""
     clock: Clock = (lambda: now) if isinstance(now, datetime) else (now or utcnow)
-    request = PublishRequest(send=send, dry_run=dry_run, ignore_embargo=ignore_embargo, wait=wait, now=clock,
+    request = PublishRequest(send=send, dry_run=dry_run, ignore_embargo=ignore_embargo, sign=sign, wait=wait, now=clock,
                              env=env, publisher_options=publisher_options or {})
     summary = Summary()
     out = Output()  # a full or closed stdout must not stop sending half-way
@@ -40,8 +42,12 @@ def run_publish(
     except BriefError as e:
         summary.status, summary.error, summary.exit_code = "error", e.format_message(), e.exit_code
         e.show()
+    if summary.exit_code == NOTHING_TO_DO and not exit_unchanged:
+        summary.exit_code = 0  # nothing new is success: `brief build && brief publish` composes
     if as_json:
-        out.echo(json.dumps(summary.__dict__, indent=2, default=str))
+        document = {"format_version": JSON_FORMAT_VERSION, **summary.__dict__,
+                    "warnings": [warning_dict(w) for w in summary.warnings]}
+        out.echo(json.dumps(document, indent=2, default=str))
     out.check()
     return summary.exit_code
 

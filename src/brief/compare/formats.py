@@ -7,11 +7,12 @@ from typing import Any
 
 import click
 
+from brief import JSON_FORMAT_VERSION
 from brief.compare.engine import PAST, Comparison, Row, Segment
 from brief.content.model import Citation, Source, Version
 from brief.templating import builtin_templates, strict_environment
 
-FORMAT_VERSION = 2  # of the JSON shape: bump when it changes incompatibly
+FORMAT_VERSION = JSON_FORMAT_VERSION  # one number for every JSON output (brief/__init__.py)
 NOT_STATED = "not stated in sources"
 _MARK = {"added": "+", "removed": "-", "changed": "~", "unchanged": "=", "first described": "*",
          "not described": "?", "restated": ":"}

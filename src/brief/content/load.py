@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from brief.content import model as m
+from brief.content.recipients import Recipient, load_recipients
 from brief.content.vocabulary import KINDS, Vocabulary, VocabularyFile
 from brief.content.yamlload import Document, dotted, file_problem
 from brief.content.yamlload import load as load_yaml
@@ -38,6 +39,8 @@ class Content:
     files: dict[str, Path]  # display name ("content/pack.yaml") -> path
     vocabulary: Vocabulary = field(default_factory=lambda: Vocabulary.of(None))
     warnings: list[Problem] = field(default_factory=list)
+    recipients: tuple[Recipient, ...] = ()  # content/recipients.csv or .yaml: who gets a personalised copy
+    recipient_notes: list[m.RecipientNote] = field(default_factory=list)  # what covers say, by group
 
     def source_order(self) -> list[str]:
         """Return source ids in the order sources.yaml lists them."""
@@ -62,6 +65,7 @@ def load_pack(root: Path, rules: Sequence[Rule] = ()) -> Content:
     files: dict[str, Path] = {}
     models = _load_files(root, docs, files, problems)
     audiences = _load_audiences(root, docs, files, problems)
+    recipients = _load_recipients(root, audiences, files, problems)
 
     if problems:
         raise ContentError(problems)
@@ -85,6 +89,8 @@ def load_pack(root: Path, rules: Sequence[Rule] = ()) -> Content:
         distribution=models.get("distribution.yaml"),
         files=files,
         vocabulary=_vocabulary(models.get("vocabulary.yaml"), docs.get("content/vocabulary.yaml")),
+        recipients=recipients,
+        recipient_notes=items("recipient_notes.yaml", "notes"),
     )
     from brief.content.rules import crosscheck  # kept apart: the rules are many and grow
 
@@ -117,6 +123,19 @@ def _load_files(root: Path, docs: dict[str, Document], files: dict[str, Path],
             docs[display] = doc
             models[name] = _validate(cls, doc, problems)
     return models
+
+
+def _load_recipients(root: Path, audiences: dict[str, m.Audience], files: dict[str, Path],
+                     problems: list[Problem]) -> tuple[Recipient, ...]:
+    """Load content/recipients.csv or .yaml, adding its problems to the others."""
+    try:
+        recipients = load_recipients(root, audiences)
+    except ContentError as e:
+        problems += e.problems
+        return ()
+    if recipients:
+        files[recipients[0].file] = root / recipients[0].file
+    return recipients
 
 
 def _titled(root: Path, source: m.Source) -> m.Source:

@@ -184,6 +184,7 @@ class Contact(Strict):
     role: Line
     email: Email
     phone: Line | None = None
+    note: Line | None = None  # written into the contact's vCard (brief.edition.newsroom), e.g. "sample contact"
 
 
 class Pack(Strict):
@@ -478,6 +479,12 @@ class Section(Strict):
     mode: Literal["summary", "table", "list"] | None = None  # for changes
 
 
+class Newsroom(Strict):
+    """Files for journalists made beside the edition: a quotable-facts sheet, facts as CSV and JSON, a vCard."""
+
+    contacts: list[Id] = []  # pack.yaml contact ids for the vCard; default: the profile's contact
+
+
 def _section(value: object) -> object:
     return {"kind": value} if isinstance(value, str) else value
 
@@ -491,6 +498,19 @@ RESERVED_AUDIENCES: dict[str, str] = {
 }
 
 
+# A recipient field a cover shows or groups notes by: a column of content/recipients.csv.
+FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60), _Visible]
+
+
+class Cover(Strict):
+    """A personalised first page for each of the edition's recipients (content/recipients.csv)."""
+
+    template: Id = "standard"  # a cover in templates/covers/NAME.html.j2 (the pack's or the built-in ones)
+    fields: list[FieldName] = ["organisation", "state", "district", "committee"]  # shown, in this order
+    labels: dict[FieldName, Line] = {}  # a field's label on the cover (default: its name, capitalised)
+    notes_by: FieldName | None = None  # pick each recipient's note in recipient_notes.yaml by this field
+
+
 class Audience(Strict):
     name: Id
     title: Text  # the edition's title line, e.g. "Congressional brief"
@@ -501,6 +521,9 @@ class Audience(Strict):
     call_to_action: Text | None = None
     contact: Id | None = None  # a contact id from pack.yaml
     compare: tuple[Id, Id] | None = None  # versions for the "changes" section; default the last two
+    newsroom: bool | Newsroom = False  # true (or a mapping) for the newsroom files (brief.edition.newsroom)
+    cover: Cover | None = None  # a personalised cover per recipient, printed before the edition
+    archival: bool = False  # also write a PDF/A-3 copy with the content files attached (brief.output.archival)
 
 
 # ---- distribution.yaml ---------------------------------------------------------
@@ -513,6 +536,19 @@ class Recipient(Strict):
 
 class DistributionFile(Strict):
     lists: dict[Id, list[Recipient]]  # audience name -> recipients
+
+
+# ---- recipient_notes.yaml (what a cover says to a group of recipients) --------
+
+class RecipientNote(Strict):
+    key: Line  # the value of the profile's cover.notes_by field it is for, e.g. a state's code
+    title: Line | None = None
+    text: Text
+    sources: Sources
+
+
+class RecipientNotesFile(Strict):
+    notes: list[RecipientNote]
 
 
 # Files of a pack, in load order: (file name under content/, model, required).
@@ -528,6 +564,8 @@ FILES: tuple[tuple[str, type[Strict], bool], ...] = (
     ("questions.yaml", QuestionsFile, False),
     ("glossary.yaml", GlossaryFile, False),
     ("distribution.yaml", DistributionFile, False),
+    ("recipient_notes.yaml", RecipientNotesFile, False),
 )
 
-Sourced = Assessment | Stakeholder | Provision | Version | TimelineEvent | Figure | Recommendation | Question | Term
+Sourced = (Assessment | Stakeholder | Provision | Version | TimelineEvent | Figure | Recommendation | Question | Term
+           | RecipientNote)

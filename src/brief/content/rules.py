@@ -32,6 +32,7 @@ _LISTS = (
     ("content/recommendations.yaml", "recommendations", "recommendations"),
     ("content/questions.yaml", "questions", "questions"),
     ("content/glossary.yaml", "terms", "terms"),
+    ("content/recipient_notes.yaml", "notes", "recipient_notes"),
 )
 
 
@@ -169,7 +170,7 @@ def _cited(c: Content) -> set[str]:
     """Return the id of every source any citation in the pack names (quotes and bottom lines included)."""
     cited: set[str] = set()
     todo: list[Any] = [c.assessments, c.stakeholders, c.versions, c.events, c.figures, c.recommendations,
-                       c.questions, c.terms, list(c.audiences.values())]
+                       c.questions, c.terms, list(c.audiences.values()), c.recipient_notes]
     while todo:
         item = todo.pop()
         if isinstance(item, m.Citation):

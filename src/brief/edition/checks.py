@@ -7,6 +7,8 @@ from brief.content import model as m
 from brief.content.load import Content
 from brief.content.load import load_pack as load_content
 from brief.content.yamlload import Document
+from brief.edition.covers import check_covers
+from brief.edition.newsroom import check_newsroom
 from brief.edition.render import layouts, template_dirs
 from brief.edition.sections import OPTIONS, SECTIONS, SectionKind, honouring
 from brief.edition.tailor import pack_slug
@@ -15,7 +17,8 @@ from brief.errors import Problem
 
 def load_pack(root: Path) -> Content:
     """Load and validate the pack at root, its profiles' sections included; raise ContentError listing every problem."""
-    return load_content(root, rules=(check_profiles, check_layouts, check_file_names))
+    return load_content(root, rules=(check_profiles, check_layouts, check_file_names, check_covers,
+                                            check_newsroom))
 
 
 def check_layouts(c: Content, docs: dict[str, Document]) -> tuple[list[Problem], list[Problem]]:

@@ -88,9 +88,13 @@ def template_files(root: Path) -> dict[str, Path]:
     return found
 
 
+NOT_LINKED = frozenset({"reference.docx"})  # template files no edition links to: the Word styles pandoc reads
+
+
 def assets(root: Path) -> dict[str, Path]:
     """Return the stylesheets, fonts and licences an edition links to (its template files less the templates)."""
-    return {rel: path for rel, path in template_files(root).items() if not rel.endswith(".j2")}
+    return {rel: path for rel, path in template_files(root).items()
+            if not rel.endswith(".j2") and rel not in NOT_LINKED}
 
 
 def render_html(content: Content, edition: Edition, env: jinja2.Environment | None = None) -> Page:
@@ -156,6 +160,14 @@ def _template_problem(root: Path, filename: str | None, line: int | None, messag
         lines = Path(filename).read_text(encoding="utf-8").splitlines()
         snippet = lines[line - 1] if 0 < line <= len(lines) else None
     return Problem(_display(root, filename), line, None, "", message, snippet)
+
+
+def problem_in_template(root: Path, error: BaseException, message: str, filename: str | None = None,
+                        line: int | None = None) -> Problem:
+    """Return a Problem at the template file and line where error arose (given, or read from its traceback)."""
+    if filename:
+        return _template_problem(root, filename, line, message)
+    return _runtime_problem(root, error, message)
 
 
 def _runtime_problem(root: Path, error: BaseException, message: str) -> Problem:

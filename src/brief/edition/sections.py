@@ -35,7 +35,7 @@ class SectionKind:
     reads: tuple[str, ...] = ()  # content files besides pack.yaml, sources.yaml and the profile
     options: tuple[str, ...] = ()
     versions: int = 0  # how many agreement versions it needs
-    select: str | None = None  # its function in brief.edition.select; None: the tailor builds it itself
+    select: str | None = None  # its function in brief.edition.select (or "module:function"); None: the tailor's
     wide: tuple[str | None, ...] = ()  # the modes in which it needs the full width (None: its default mode)
 
     @property
@@ -50,10 +50,14 @@ class SectionKind:
         """Return the function that selects this section's content (imported only when an edition is tailored)."""
         if self.select is None:
             return None
-        return getattr(importlib.import_module("brief.edition.select"), self.select)
+        module, _, name = self.select.rpartition(":")
+        return getattr(importlib.import_module(module or "brief.edition.select"), name)
 
 
 _VERSIONS = "content/versions.yaml"
+# Every file with items a snapshot keeps: what is new in an edition may come from any of them.
+_ITEMS = tuple(f"content/{name}.yaml" for name in ("assessments", "stakeholders", "versions", "timeline", "figures",
+                                                     "recommendations", "questions", "glossary"))
 
 SECTIONS: Mapping[str, SectionKind] = {k.name: k for k in (
     SectionKind("bottom_line", "Bottom line", wide=(None,)),
@@ -76,6 +80,9 @@ SECTIONS: Mapping[str, SectionKind] = {k.name: k for k in (
     SectionKind("glossary", "Glossary", ("content/glossary.yaml",), ("max",), select="glossary"),
     SectionKind("contacts", "Contacts", (), ("max",), select="contacts"),
     SectionKind("sources", "Sources"),
+    # Reads the previous release's content snapshot too (brief.output.previous adds it to the inputs).
+    SectionKind("whats_new", "What is new in this edition", _ITEMS, ("max",), select="brief.edition.whatsnew:select",
+                wide=(None,)),
 )}
 
 

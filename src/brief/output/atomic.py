@@ -50,11 +50,12 @@ def write_error(path: Path | str, exc: OSError, what: str = "write") -> BuildErr
     return BuildError(f"cannot {what} {path}: {advice} (any previous version of the file is unchanged)")
 
 
-def write_bytes_atomic(path: Path | str, data: bytes) -> None:
+def write_bytes_atomic(path: Path | str, data: bytes, sync_dir: bool = True) -> None:
     """Replace path's contents with data atomically; raise BuildError on failure.
 
     On any failure the temporary file is removed and the previous file, if any,
-    is left exactly as it was.
+    is left exactly as it was. sync_dir=False leaves the directory's sync to the
+    caller, who writes many files there and syncs it once (fsync_dir) when done.
     """
     path = Path(path)
     directory = path.parent
@@ -78,7 +79,8 @@ def write_bytes_atomic(path: Path | str, data: bytes) -> None:
     except BaseException:
         _remove_quietly(tmp)
         raise
-    fsync_dir(directory)
+    if sync_dir:
+        fsync_dir(directory)
 
 
 def write_text_atomic(path: Path | str, text: str, encoding: str = "utf-8") -> None:

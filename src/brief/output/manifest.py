@@ -9,11 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from brief import __version__
 from brief.output.atomic import write_text_atomic
 from brief.output.inputs import FORMAT, Input, file_sha256, input_digests, source_hash
+from brief.output.previous import previous_changes
+from brief.output.recipient_records import RecipientsRecord
+from brief.output.recipient_records import from_json as recipients_from_json
+from brief.output.recipient_records import to_json as recipients_json
 
 MANIFEST_NAME = "manifest.json"
 
@@ -48,13 +52,16 @@ class EditionRecord:
     title: str | None = None
 
     def file(self, kind: str) -> OutputFile | None:
-        """Return the edition's first output of a kind ("pdf", "html"), if any."""
-        return next((f for f in self.files if f.kind == kind), None)
+        """Return the edition's own output of a kind ("pdf", "html"), if any: in its folder, not a subfolder's."""
+        own = [f for f in self.files if f.kind == kind]  # newsroom/ holds a facts sheet's PDF and HTML too
+        return next((f for f in own if len(PurePosixPath(f.path).parts) <= 2), own[0] if own else None)
 
 
 @dataclass
 class Manifest:
     editions: dict[str, EditionRecord] = field(default_factory=dict)
+    # Personalised PDFs by audience (brief.output.recipient_records); written only when there are any.
+    recipients: dict[str, RecipientsRecord] = field(default_factory=dict)
 
     def to_json(self) -> str:
         data = {
@@ -74,6 +81,8 @@ class Manifest:
                 for a, e in sorted(self.editions.items())
             },
         }
+        if self.recipients:
+            data["recipients"] = recipients_json(self.recipients)
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
     @classmethod
@@ -115,7 +124,7 @@ class Manifest:
             _expect(isinstance(version, str) and (title is None or isinstance(title, str)),
                     f"edition {key!r} has a malformed version or title")
             out[key] = EditionRecord(key, e["source_hash"], tuple(outs), inputs, paths, settings, version, title)
-        return cls(out)
+        return cls(out, recipients_from_json(data.get("recipients", {})))
 
 
 def _expect(ok: bool, why: str) -> None:
@@ -250,14 +259,16 @@ def edition_changes(record: EditionRecord, pack_root: Path | str, templates: Map
     return list(_changes(record, pack_root, templates, settings, build_dir))
 
 
-_SETTING_NAMES = {"brief_code": "brief's code", "weasyprint": "WeasyPrint's version", "pdf_variant": "PDF variant"}
+_SETTING_NAMES = {"brief_code": "brief's code", "weasyprint": "WeasyPrint's version", "pdf_variant": "PDF variant",
+                  "word": "the Word converter's version (pandoc, resvg)"}
 
 
 def _changes(record: EditionRecord, pack_root: Path | str, templates: Mapping[str, Path | str],
              settings: Mapping[str, str], build_dir: Path | str) -> Iterator[str]:
     """Yield what differs between the record and now, cheapest checks first."""
     root = Path(pack_root)
-    reported: set[str] = set()
+    reported: set[str] = set(previous_changes(record, root))  # a release appeared or went (brief.output.previous)
+    yield from sorted(reported)
     now = {f"templates/{rel}": str(Path(p).absolute()) for rel, p in templates.items()}
     was = {k: v for k, v in record.input_paths.items() if k.startswith("templates/")}
     for name in sorted(set(now) | set(was)):

@@ -6,7 +6,9 @@ import mimetypes
 import os
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -14,12 +16,16 @@ from brief.output.settings import PDF_VARIANT, isolate_fonts
 
 isolate_fonts()  # before WeasyPrint starts fontconfig: only the shipped fonts exist for it
 
-from weasyprint import HTML  # noqa: E402
+import pikepdf  # noqa: E402
+from weasyprint import HTML, Attachment  # noqa: E402
 from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
 from brief.edition.render import Page, within  # noqa: E402
 from brief.errors import BuildError  # noqa: E402
+from brief.output.archival import VARIANT as ARCHIVAL_VARIANT  # noqa: E402
+from brief.output.archival import Archival  # noqa: E402
 from brief.output.completeness import missing_elements  # noqa: E402
+from brief.output.tagging import hold_tags  # noqa: E402
 
 # PDF/UA-1: tagged, with /Lang and the title shown; never pdf/x-*, which embeds a random id.
 PDF_OPTIONS = {"pdf_variant": PDF_VARIANT}
@@ -34,6 +40,7 @@ class PdfResult:
     pages: int
     warnings: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()  # headings and table rows of the HTML that the laid-out pages lack
+    archival: bytes | None = None  # the PDF/A-3 copy, when the job asked for one
 
 
 class PackFetcher(URLFetcher):
@@ -85,7 +92,7 @@ def declared_fonts(assets: dict[str, Path]) -> set[str]:
 
 
 def render_pdf(job: Page) -> PdfResult:
-    """Print one edition; raise BuildError on any WeasyPrint error or font fallback."""
+    """Print one edition (and its archival copy, if asked); raise BuildError on errors, font fallbacks, tag faults."""
     logger = logging.getLogger("weasyprint")
     capture = _Records()
     propagate = logger.propagate
@@ -94,25 +101,109 @@ def render_pdf(job: Page) -> PdfResult:
     try:
         fetcher = PackFetcher(job.out_dir, job.assets, job.root)
         html = HTML(string=job.html, base_url=job.out_dir.as_uri() + "/", url_fetcher=fetcher, media_type="print")
+        label_figures(html.etree_element)
         document = html.render()
-        pdf = document.write_pdf(**PDF_OPTIONS)
+        pdf = document.write_pdf(finisher=scope_headers, **PDF_OPTIONS)
+        archival: Archival | None = getattr(job, "archival", None)
+        copy = write_archival(document, archival) if archival is not None else None
     finally:
         logger.removeHandler(capture)
         logger.propagate = propagate
-    errors = [r.getMessage() for r in capture.records if r.levelno >= logging.ERROR]
-    if errors:
-        raise BuildError("\n".join(f"{job.audience}: {e}" for e in errors))
-    # A character no shipped font has prints as an empty box: as bad as a fallback font.
-    glyphs = [m for r in capture.records for m in re.findall(r'"(.+?)" \((U\+[0-9A-F]+)\)', r.getMessage())
-              if ".notdef" in r.getMessage()]
-    if glyphs:
-        chars = ", ".join(dict.fromkeys(f"{c} ({code})" for c, code in glyphs))
-        raise BuildError(f"{job.audience}: the shipped fonts have no glyph for {chars}; these would print as "
-                         "empty boxes. Replace them, or add a font that has them to templates/fonts")
+    check_log(job.audience, capture.records)
     check_fonts(job.audience, document.fonts.values(), declared_fonts(job.assets))
     warnings = tuple(f"{job.audience}: {r.getMessage()}" for r in capture.records if r.levelno < logging.ERROR)
     missing = missing_elements(html, document)
-    return PdfResult(job.audience, pdf, len(document.pages), warnings, missing)
+    return PdfResult(job.audience, tagged(job.audience, pdf), len(document.pages), warnings, missing,
+                     tagged(job.audience, copy, ARCHIVAL_VARIANT, unique_associated_files) if copy else None)
+
+
+def check_log(audience: str, records: list[logging.LogRecord]) -> None:
+    """Raise BuildError for any error WeasyPrint logged, and for characters no shipped font has."""
+    errors = [r.getMessage() for r in records if r.levelno >= logging.ERROR]
+    if errors:
+        raise BuildError("\n".join(f"{audience}: {e}" for e in errors))
+    # A character no shipped font has prints as an empty box: as bad as a fallback font.
+    glyphs = [m for r in records for m in re.findall(r'"(.+?)" \((U\+[0-9A-F]+)\)', r.getMessage())
+              if ".notdef" in r.getMessage()]
+    if glyphs:
+        chars = ", ".join(dict.fromkeys(f"{c} ({code})" for c, code in glyphs))
+        raise BuildError(f"{audience}: the shipped fonts have no glyph for {chars}; these would print as "
+                         "empty boxes. Replace them, or add a font that has them to templates/fonts")
+
+
+def label_figures(root: Any) -> None:
+    """Give each image and SVG its accessible name as the text WeasyPrint writes to /Alt (alt, <title>)."""
+    ids = {e.get("id"): e for e in root.iter() if e.get("id")}
+    for element in root.iter():
+        tag = element.tag if isinstance(element.tag, str) else ""
+        name = element.get("aria-label") or " ".join(
+            " ".join("".join(ids[i].itertext()).split()) for i in (element.get("aria-labelledby") or "").split()
+            if i in ids)
+        if tag == "img" and not element.get("alt") and name:
+            element.set("alt", name)
+        elif tag == _SVG and name and not any(_has_text(t) for t in element.iter(_SVG_TITLE)):
+            title = element.makeelement(_SVG_TITLE, {})
+            title.text = name
+            element.insert(0, title)
+
+
+_SVG, _SVG_TITLE = "{http://www.w3.org/2000/svg}svg", "{http://www.w3.org/2000/svg}title"
+
+
+def _has_text(element: Any) -> bool:
+    return bool("".join(element.itertext()).strip())
+
+
+def scope_headers(document: Any, pdf: Any) -> None:
+    """Write each header cell's scope (/Row or /Column, from the HTML) into its structure element's attributes."""
+    # A WeasyPrint finisher: runs after tagging, before the file is written. WeasyPrint 70 links each cell box
+    # to its structure element (box.mark) and treats every <th> but scope="row" as a column header.
+    for page in document.pages:
+        for box in page._page_box.descendants():
+            mark = getattr(box, "mark", None)
+            if getattr(box, "element_tag", None) == "th" and mark is not None and "A" in mark:
+                row = box.element.get("scope") in ("row", "rowgroup")
+                mark["A"]["Scope"] = "/Row" if row else "/Column"
+
+
+def write_archival(document: Any, archival: Archival) -> bytes:
+    """Write the laid-out document again as PDF/A-3u, tagged, with the pack's content files attached."""
+    when = datetime(archival.as_of.year, archival.as_of.month, archival.as_of.day)  # the pack's date, not now
+    served = {f"brief-attachment:{n}": f for n, f in enumerate(archival.files)}
+    fetcher = _Attachments(served)
+    attachments = [Attachment(url=url, url_fetcher=fetcher, name=f.name, created=when, modified=when,
+                              relationship="Source", description=f"{f.name}: content this edition was built from")
+                   for url, f in served.items()]
+    return document.write_pdf(pdf_variant=ARCHIVAL_VARIANT, pdf_tags=True, attachments=attachments,
+                              finisher=scope_headers)
+
+
+class _Attachments(URLFetcher):
+    """Serve the archival copy's attachments from memory, each with its own media type."""
+
+    def __init__(self, files):
+        super().__init__(allowed_protocols=set(), allow_redirects=False, timeout=1)
+        self._files = files
+
+    def fetch(self, url, headers=None):
+        attached = self._files[url]
+        return URLFetcherResponse(url, attached.data, {"Content-Type": attached.mime})
+
+
+def unique_associated_files(pdf: pikepdf.Pdf) -> None:
+    """List each attachment once in the catalog's /AF (WeasyPrint 70 lists each twice)."""
+    listed = pdf.Root.get("/AF")
+    if isinstance(listed, pikepdf.Array):
+        pdf.Root.AF = pikepdf.Array(list({spec.objgen: spec for spec in listed}.values()))
+
+
+def tagged(audience: str, pdf: bytes, variant: str = PDF_VARIANT, *fixes: Any) -> bytes:
+    """Make the margin boxes artifacts, then refuse a PDF that breaks the tag rules (BuildError)."""
+    fixed, problems = hold_tags(pdf, *fixes)
+    if problems:
+        raise BuildError(f"{audience}: the {variant} PDF breaks the tagging rules readers rely on: "
+                         f"{'; '.join(problems)}. Check the templates the edition uses")
+    return fixed
 
 
 def check_fonts(audience: str, fonts, allowed: set[str]) -> None:

@@ -7,7 +7,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -28,6 +28,7 @@ class Printed:
     pages: int
     warnings: tuple[str, ...]
     missing: tuple[str, ...] = ()  # headings and table rows of the HTML that the PDF lacks
+    archival: bytes | None = None  # the PDF/A-3 copy, for a job that asked for one (brief.output.archival)
 
 
 @contextmanager
@@ -74,20 +75,19 @@ def print_one(page: Page) -> Printed:
     from brief.output.pdf import render_pdf
 
     result = render_pdf(page)
-    return Printed(result.pdf, result.pages, result.warnings, result.missing)
+    return Printed(result.pdf, result.pages, result.warnings, result.missing, result.archival)
 
 
-def print_pdfs(pool: ProcessPoolExecutor, pages: list[Page]) -> tuple[dict[str, Printed], list[str]]:
-    """Print every page in the pool, longest first; return results by audience and error messages."""
-    futures: list[tuple[str, Future]] = [
-        (page.audience, pool.submit(print_one, page)) for page in sorted(pages, key=lambda p: -len(p.html))
-    ]
-    results, failures = {}, []
-    for audience, future in futures:
+def print_each(pool: ProcessPoolExecutor, pages: list[Page]) -> Iterator[tuple[Page, Printed | str]]:
+    """Print every page in the pool, longest first; yield each with its result (or why it failed) as it is done."""
+    futures: dict[Future, Page] = {
+        pool.submit(print_one, page): page for page in sorted(pages, key=lambda p: -len(p.html))
+    }
+    for future in as_completed(futures):
+        page = futures[future]
         try:
-            results[audience] = future.result()
+            yield page, future.result()
         except BuildError as e:
-            failures.append(e.message)
+            yield page, e.message
         except Exception as e:  # a crash in a worker is a failed edition, never a traceback
-            failures.append(f"{audience}: printing the PDF failed: {type(e).__name__}: {e}")
-    return results, failures
+            yield page, f"{page.audience}: printing the PDF failed: {type(e).__name__}: {e}"

@@ -21,7 +21,8 @@ OUTPUT_CODE = ("__init__.py", "templating.py", "errors.py", "content", "compare"
 @lru_cache(maxsize=1)
 def build_settings() -> dict[str, str]:
     """Return what an edition depends on besides its files: brief's own code, WeasyPrint's version, the variant."""
-    return {"brief_code": code_hash(), "weasyprint": _weasyprint_version(), "pdf_variant": PDF_VARIANT}
+    return {"brief_code": code_hash(), "weasyprint": _weasyprint_version(), "pdf_variant": PDF_VARIANT,
+            "word": _word_tools()}
 
 
 def code_hash() -> str:
@@ -41,6 +42,17 @@ def _weasyprint_version() -> str:
     text = Path(spec.origin).read_text(encoding="utf-8") if spec and spec.origin else ""
     found = re.search(r"""^VERSION = __version__ = ['"]([^'"]+)""", text, re.M)
     return found.group(1) if found else "unknown"
+
+
+def _word_tools() -> str:
+    """Name the versions of what writes Word editions (pandoc's wheel, resvg's), read without importing them."""
+    found = []
+    for module, dist in (("pypandoc", "pypandoc_binary"), ("resvg_py", "resvg_py")):
+        spec = importlib.util.find_spec(module)
+        where = Path(spec.origin).parent.parent if spec and spec.origin else None
+        info = sorted(where.glob(f"{dist}-*.dist-info")) if where else []
+        found.append(info[-1].name.removesuffix(".dist-info") if info else f"{dist} missing")
+    return "; ".join(found)
 
 
 def isolate_fonts() -> None:

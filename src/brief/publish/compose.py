@@ -2,14 +2,18 @@
 
 Pure functions of the release and the recipient (no network, no files): the
 SMTP side is in brief.publish.transport, the sending loop in brief.publish.mail.
+The Message-ID is a hash of the recipient and the PDF, so the same message keeps
+the same id on any machine and a receiving system can recognise a resend.
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +25,8 @@ DISTRIBUTION = "content/distribution.yaml"
 
 @dataclass(frozen=True)
 class Delivery:
-    """One message to send: an audience's PDF to one recipient (entry `index` of its list)."""
+    """One message to send: an audience's PDF to one recipient (entry `index` of its list), or, with
+    `recipient` set, that recipient's own PDF (file.source) from content/recipients.csv|yaml (at `row`)."""
 
     audience: str
     release: str
@@ -30,15 +35,27 @@ class Delivery:
     email: str
     office: str | None
     index: int = 0
+    recipient: str | None = None  # the recipient's id: a personalised PDF
+    salutation: str | None = None
+    row: str | None = None  # "content/recipients.csv:12", where the recipient is
 
     def log_entry(self) -> dict[str, Any]:
-        return {"audience": self.audience, "release": self.release, "file": self.file.file,
-                "sha256": self.file.sha256, "email": self.email}
+        entry = {"audience": self.audience, "release": self.release, "file": self.file.file,
+                 "sha256": self.file.sha256, "email": self.email}
+        return {**entry, "recipient": self.recipient} if self.recipient else entry
 
     @property
     def to(self) -> str:
         """The recipient as shown in messages to the user, control characters escaped."""
-        return printable(f"{self.name} <{self.email}>")
+        who = printable(f"{self.name} <{self.email}>")
+        return f"{who} (recipient {printable(self.recipient)})" if self.recipient else who
+
+    @property
+    def key(self) -> str:
+        """The message's work-item key, the same in every process (for --shard)."""
+        if self.recipient:
+            return f"recipient:{self.audience}/{self.recipient}"
+        return f"list:{self.audience}/{self.email.strip().lower()}"
 
 
 def printable(s: str) -> str:
@@ -50,7 +67,8 @@ def subject(release: Release, edition_title: str) -> str:
 
 
 def cover_note(release: Release, d: Delivery, handling: str | None = None) -> str:
-    lines = [f"Dear {d.name},", "",
+    greeting = (d.salutation or f"Dear {d.name}").rstrip()
+    lines = [greeting if greeting[-1:] in ",:;!" else f"{greeting},", "",
              f"Attached is the {d.file.title} of \"{release.title}\", edition {release.edition}, "
              f"as of {release.as_of.strftime('%-d %B %Y')}."]
     if release.embargo:
@@ -71,15 +89,26 @@ def build_message(sender: str, release: Release, d: Delivery, data: bytes, now: 
         raise ValueError("the address has non-ASCII characters, which brief cannot send (no SMTPUTF8)")
     msg = EmailMessage()
     msg["From"] = sender
-    msg["To"] = formataddr((f"{d.name} ({d.office})" if d.office else d.name, d.email))
+    # An Address, not formataddr(): a non-ASCII name with parentheses comes out of formataddr as an
+    # encoded word that the header parser splits at the "(", and the reader sees an empty name.
+    shown = f"{d.name} ({d.office})" if d.office else d.name
+    if any(ord(c) < 32 or ord(c) == 127 for c in shown):  # line breaks, tabs, NUL: never in a header
+        raise ValueError("the name has a control character, which cannot go in an email header")
+    msg["To"] = Address(display_name=shown, addr_spec=d.email)
     msg["Subject"] = subject(release, d.file.title)
     msg["Date"] = format_datetime(now)
-    domain = parseaddr(sender)[1].rpartition("@")[2] or None
-    # Short enough never to be folded: a folded Message-ID is mangled by some mail systems.
-    msg["Message-ID"] = make_msgid(idstring="brief", domain=domain)
+    msg["Message-ID"] = message_id(sender, d)
     msg.set_content(cover_note(release, d, handling))
     msg.add_attachment(data, maintype="application", subtype="pdf", filename=d.file.file)
     return msg
+
+
+def message_id(sender: str, d: Delivery) -> str:
+    """Return the Message-ID for this recipient and this PDF: the same on every run and machine."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "brief.invalid"
+    digest = hashlib.sha256(f"{d.recipient or ''}\0{d.email.strip().lower()}\0{d.file.sha256}".encode())
+    # Short enough never to be folded: a folded Message-ID is mangled by some mail systems.
+    return f"<brief.{digest.hexdigest()[:32]}@{domain}>"
 
 
 def message_bytes(msg: EmailMessage) -> bytes:
@@ -98,7 +127,7 @@ def header_problems(dist_path: Path | None, distribution: Any, release: Release,
 
     msg = "contains a line break, which cannot go in an email header; write it on one line"
     for audience in audiences:
-        for i, r in enumerate(distribution.lists.get(audience, [])):
+        for i, r in enumerate(distribution.lists.get(audience, []) if distribution else []):
             for attr in ("name", "office", "email"):
                 if bad(getattr(r, attr)):
                     path = ("lists", audience, i, attr)

@@ -15,6 +15,7 @@ from urllib.parse import quote
 import jinja2
 
 from brief.publish.release import RELEASE_MANIFEST, SUMS, Release
+from brief.publish.snapshots import whats_new_head, whats_new_text
 from brief.templating import builtin_templates, strict_environment
 
 INDEX = "index.html"
@@ -30,6 +31,8 @@ def _env() -> jinja2.Environment:
     env = strict_environment([templates_dir()])
     env.filters["size"] = human_size
     env.filters["url"] = lambda s: quote(str(s), safe="/-._~")
+    env.filters["whats_new"] = whats_new_text  # the same words on the index page and in the feed
+    env.filters["whats_new_head"] = whats_new_head
     return env
 
 

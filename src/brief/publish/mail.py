@@ -1,5 +1,10 @@
 """Distribution by email: each recipient gets their audience's PDF, once.
 
+Recipients come from content/distribution.yaml (the edition's shared PDF) and
+content/recipients.csv|yaml (each their own PDF where the edition has a cover:
+brief.publish.recipients_mail). An address that gets its own PDF of an edition
+is not also sent the shared one.
+
 Every message is recorded in build/sent.json (brief.publish.transport.SendLog), written
 atomically:
 
@@ -24,19 +29,24 @@ import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from brief.errors import ContentError, SendError
 from brief.publish.compose import Delivery, build_message, header_problems, load_document, message_bytes, place
 from brief.publish.publishers import PublishContext, Publisher, PublishEvent, Step
+from brief.publish.rate import Rate, Throttle
+from brief.publish.recipients_mail import Recipients, in_shard, own_bytes
 from brief.publish.release import Release, verified_bytes
 from brief.publish.transport import SENT_LOG, SendLog, SmtpConfig, Uncertain, close, open_session, text, transmit
+
+if TYPE_CHECKING:
+    from brief.output.shard import Shard
 
 RETRY_DELAYS = (2.0, 8.0)  # seconds before the 2nd and 3rd try: 3 tries in all
 
 
 class EmailPublisher(Publisher):
-    """Send each audience's PDF to its distribution list over SMTP."""
+    """Send each audience's PDF to its distribution list, and each recipient their own PDF, over SMTP."""
 
     name = "email"
 
@@ -45,7 +55,8 @@ class EmailPublisher(Publisher):
                  now: Callable[[], datetime] = lambda: datetime.now(UTC),
                  smtp_factory: Callable[..., smtplib.SMTP] = smtplib.SMTP,
                  sleep: Callable[[float], None] = time.sleep, retry_delays: Sequence[float] = RETRY_DELAYS,
-                 timeout: float = 30.0):
+                 timeout: float = 30.0, recipients: Recipients | None = None, rate: Rate | None = None,
+                 shard: Shard | None = None, clock: Callable[[], float] = time.monotonic):
         self.release_dir = release_dir
         self.build_dir = build_dir
         self.distribution = distribution
@@ -58,6 +69,10 @@ class EmailPublisher(Publisher):
         self.retry_delays = tuple(retry_delays)
         self.timeout = timeout
         self.config: SmtpConfig | None = None
+        self.recipients = recipients  # content/recipients.csv|yaml, when the pack has one
+        self.shard = shard
+        self.throttle = Throttle(rate, clock, sleep)
+        self._planned: tuple[Release, list[Delivery], list[Delivery]] | None = None  # (release, to send, covered)
         self._doc: Any = None  # content/distribution.yaml as a Document, for file:line in reports
         self._doc_read = False
 
@@ -67,25 +82,32 @@ class EmailPublisher(Publisher):
         content = context.content
         options.setdefault("env", context.env)
         options.setdefault("now", context.now)
+        if content.recipients:
+            options.setdefault("recipients", Recipients(content, context.build_dir))
         return cls(release_dir=context.release_dir, build_dir=context.build_dir, distribution=content.distribution,
                    dist_path=content.files.get("content/distribution.yaml"), handling=content.pack.handling,
                    **options)
 
+    @property
+    def has_recipients(self) -> bool:
+        return self.distribution is not None or self.recipients is not None
+
     def preflight(self, release: Release) -> Iterator[PublishEvent]:
         """Say what will not be sent because the pack does not ask for it."""
-        if self.distribution is None:
-            yield PublishEvent(Step.WARNING, "no content/distribution.yaml; nothing to send")
+        if not self.has_recipients:
+            yield PublishEvent(Step.WARNING, "no content/distribution.yaml or content/recipients.csv; nothing to send")
             return
+        listed = {r.audience for r in self.recipients.content.recipients} if self.recipients else set()
         for audience in release.audiences():
-            if not self.distribution.lists.get(audience):
-                yield PublishEvent(Step.SKIP, f"no distribution list for '{audience}' in content/distribution.yaml")
+            if not (self.distribution and self.distribution.lists.get(audience)) and audience not in listed:
+                yield PublishEvent(Step.SKIP, f"no distribution list or recipients for '{audience}'")
 
     @property
     def log_path(self) -> Path:
         return self.build_dir / SENT_LOG
 
     def check(self, release: Release) -> None:
-        if self.distribution is None:
+        if not self.has_recipients:
             return  # nothing to send, so no SMTP settings needed
         self.config = SmtpConfig.from_env(self.env)
         problems = header_problems(self.dist_path, self.distribution, release, release.audiences())
@@ -93,24 +115,41 @@ class EmailPublisher(Publisher):
             raise ContentError(problems, summary=f"{len(problems)} header value{'s' if len(problems) != 1 else ''} "
                                                  f"refused; nothing was sent")
         SendLog.load(self.log_path)  # a damaged log stops us before anything else happens
+        self._plan(release)  # a recipient's PDF not built (or changed since) stops us here, before writing
 
     def deliveries(self, release: Release) -> list[Delivery]:
-        out: list[Delivery] = []
-        seen: set[tuple[str, str]] = set()
+        """Return the messages this run is to send (this shard's, with --shard), before the send log is read."""
+        return self._plan(release)[1]
+
+    def _plan(self, release: Release) -> tuple[Release, list[Delivery], list[Delivery]]:
+        """Work out (once per release) the deliveries, and the list entries covered by a recipient's own PDF."""
+        if self._planned is None or self._planned[0] != release:  # not just its name: --sign changes its PDFs
+            own = self.recipients.deliveries(release, self.shard) if self.recipients else []
+            personal = {(d.audience, d.email.lower()) for d in own if d.recipient}
+            out: list[Delivery] = []
+            covered: list[Delivery] = []
+            seen: set[tuple[str, str]] = set()
+            for d in [*self._listed(release), *own]:
+                key = (d.file.sha256, d.email.lower())
+                if d.recipient is None and (d.audience, d.email.lower()) in personal:
+                    covered.append(d)
+                elif key not in seen:  # the same address twice in one list gets one message
+                    seen.add(key)
+                    out.append(d)
+            self._planned = release, in_shard(out, self.shard), in_shard(covered, self.shard)
+        return self._planned
+
+    def _listed(self, release: Release) -> Iterator[Delivery]:
+        """The distribution lists' deliveries: each audience's shared PDF, to each address on its list."""
         for audience in release.audiences():
             pdf = release.pdf(audience)
-            if pdf is None:
+            if pdf is None or self.distribution is None:
                 continue
-            for i, r in enumerate(self.distribution.lists.get(audience, []) if self.distribution else []):
-                key = (pdf.sha256, r.email.lower())
-                if key in seen:  # the same address twice in one list gets one message
-                    continue
-                seen.add(key)
-                out.append(Delivery(audience, release.name, pdf, r.name, r.email, r.office, i))
-        return out
+            for i, r in enumerate(self.distribution.lists.get(audience, [])):
+                yield Delivery(audience, release.name, pdf, r.name, r.email, r.office, i)
 
     def publish(self, release: Release, dry_run: bool = False) -> Iterator[PublishEvent]:
-        if self.distribution is None:
+        if not self.has_recipients:
             return
         if self.config is None:
             self.check(release)
@@ -122,17 +161,19 @@ class EmailPublisher(Publisher):
             return
         if dry_run:
             for d in todo:
-                yield PublishEvent(Step.SEND, f"would send {d.file.file} to {d.to} ({d.audience}) via {config.server}",
-                                   {"email": d.email, "file": d.file.file, "audience": d.audience, "dry_run": True})
+                yield PublishEvent(Step.SEND, f"would send {self._shown(d)} to {d.to} ({d.audience}) via "
+                                   f"{config.server}", {**_data(d), "dry_run": True})
             return
 
         failed: list[str] = []
         uncertain: list[str] = []
-        pdfs = yield from self._verified_pdfs(todo, failed)
+        pdfs = yield from self._verified_pdfs([d for d in todo if d.recipient is None], failed)
         smtp: smtplib.SMTP | None = None
         try:
-            for d in (d for d in todo if d.audience in pdfs):
-                smtp = yield from self._deliver(smtp, config, release, d, pdfs[d.audience], log, failed, uncertain)
+            for d in todo:
+                data = pdfs.get(d.audience) if d.recipient is None else (yield from self._own_pdf(d, failed))
+                if data is not None:
+                    smtp = yield from self._deliver(smtp, config, release, d, data, log, failed, uncertain)
         finally:
             close(smtp)
         _raise_if_any_unsent(log, release, failed, uncertain)
@@ -140,8 +181,12 @@ class EmailPublisher(Publisher):
     def _unsent(self, release: Release, log: SendLog) -> Generator[PublishEvent, None, list[Delivery]]:
         """Return the deliveries the log does not show as sent or pending; say why each other one is left out."""
         todo: list[Delivery] = []
-        for d in self.deliveries(release):
-            status = log.status(d.file.sha256, d.email)
+        _, planned, covered = self._plan(release)
+        for d in covered:
+            yield PublishEvent(Step.SKIP, f"not sending the shared {d.file.file} to {d.to}: they get their own PDF "
+                               f"of the {d.file.title}", {"email": d.email, "file": d.file.file})
+        for d in planned:
+            status = log.status_of(d.log_entry())
             if status == "sent":
                 yield PublishEvent(Step.SKIP, f"already sent {d.file.file} to {d.to}",
                                    {"email": d.email, "file": d.file.file})
@@ -169,8 +214,25 @@ class EmailPublisher(Publisher):
                                        {"email": d.email, "file": d.file.file})
         return pdfs
 
+    def _own_pdf(self, d: Delivery, failed: list[str]) -> Generator[PublishEvent, None, bytes | None]:
+        """Read and check a recipient's own PDF (the bytes then sent); report it and return None if it changed."""
+        try:
+            return own_bytes(self.build_dir, d)
+        except ValueError as e:
+            failed.append(f"{d.to}: not sent, {e}")
+            yield PublishEvent(Step.FAILED, f"not sending to {d.to}: {e}", _data(d))
+            return None
+
+    def _shown(self, d: Delivery) -> str:
+        """The file as the user finds it: a recipient's in build/, a shared one by its release name."""
+        if d.recipient and d.file.source is not None and d.file.source.is_relative_to(self.build_dir):
+            return f"build/{d.file.source.relative_to(self.build_dir).as_posix()}"
+        return d.file.file
+
     def _place(self, d: Delivery) -> str:
-        """Where the recipient's entry is in content/distribution.yaml (file:line), read only when needed."""
+        """Where the recipient's entry is (file:line), content/distribution.yaml read only when needed."""
+        if d.row:
+            return d.row
         if not self._doc_read:
             self._doc, self._doc_read = load_document(self.dist_path), True
         return place(self._doc, d)
@@ -194,6 +256,7 @@ class EmailPublisher(Publisher):
                 return smtp
             if smtp is None:
                 smtp = yield from self._connect(config, log, release)
+            self.throttle.wait()  # --rate: counts every message handed to the server, retries too
             log.mark_pending(entry)
             try:
                 transmit(smtp, config.envelope_from, d.email, raw)
@@ -214,6 +277,8 @@ class EmailPublisher(Publisher):
                 return smtp
             except smtplib.SMTPResponseException as e:
                 log.drop_pending(entry)
+                if e.smtp_code == 421 and attempt == len(self.retry_delays):
+                    _stop(config, d, e, log, release, failed)
                 if e.smtp_code >= 500 or attempt == len(self.retry_delays):
                     failed.append(f"{d.to}: {config.server} answered {e.smtp_code} {text(e.smtp_error)}")
                     yield PublishEvent(Step.FAILED, f"{config.server} did not accept {d.file.file} for {d.to}: "
@@ -236,8 +301,7 @@ class EmailPublisher(Publisher):
             else:
                 log.mark_sent(entry, msg["Message-ID"], self.now())
                 yield PublishEvent(Step.SENT, f"sent {d.file.file} to {d.to}",
-                                   {"email": d.email, "file": d.file.file, "audience": d.audience,
-                                    "message_id": msg["Message-ID"]})
+                                   {**_data(d), "message_id": msg["Message-ID"]})
                 return smtp
         return smtp  # pragma: no cover (every attempt returns or retries)
 
@@ -261,6 +325,21 @@ class EmailPublisher(Publisher):
         raise SendError(f"cannot reach the SMTP server {config.server} after {tries} tries ({last}); "
                         f"{_tally(log, release)}. Check BRIEF_SMTP_HOST/BRIEF_SMTP_PORT and the network, "
                         f"then run brief publish --send again to send the rest")
+
+
+def _data(d: Delivery) -> dict[str, Any]:
+    """What --json reports of a message."""
+    data = {"email": d.email, "file": d.file.file, "audience": d.audience}
+    return {**data, "recipient": d.recipient} if d.recipient else data
+
+
+def _stop(config: SmtpConfig, d: Delivery, e: smtplib.SMTPResponseException, log: SendLog, release: Release,
+          failed: list[str]) -> NoReturn:
+    """Stop the run: 421 is the server closing for everyone (a quota, a shutdown), not a refusal of one."""
+    earlier = "\n  ".join(["", *failed]) if failed else ""
+    raise SendError(f"{config.server} stopped taking messages ({e.smtp_code} {text(e.smtp_error)}) while sending "
+                    f"to {d.to}; {_tally(log, release)}. Run brief publish --send again later to send the rest"
+                    + (f"; not delivered before that:{earlier}" if earlier else ""))
 
 
 def _raise_if_any_unsent(log: SendLog, release: Release, failed: list[str], uncertain: list[str]) -> None:

@@ -23,6 +23,7 @@ class Step(StrEnum):
     """What a publishing event reports."""
 
     WRITE = "write"
+    SIGN = "sign"
     CLEAN = "clean"
     SKIP = "skip"
     HELD = "held"

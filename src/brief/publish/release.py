@@ -9,6 +9,7 @@ step, so a reader (a web server, rsync, a mail run) sees all of it or none.
 """
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import os
@@ -26,7 +27,8 @@ from brief.output.atomic import fsync_dir, temp_name, write_bytes_atomic, write_
 RELEASE_MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
 FORMAT = 1
-MEDIA_TYPES = {"pdf": "application/pdf", "html": "text/html"}
+MEDIA_TYPES = {"pdf": "application/pdf", "html": "text/html", "csv": "text/csv", "json": "application/json",
+               "vcf": "text/vcard"}
 RESERVED = (RELEASE_MANIFEST, SUMS)
 _RELEASE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-e(\d+)$")
 
@@ -42,6 +44,8 @@ class ReleaseFile:
     pages: int | None
     source_hash: str
     source: Path | None = None  # the built file it is copied from (while publishing)
+    signature: dict[str, str] | None = None  # who signed this copy (brief publish --sign), else None
+    role: str = "edition"  # or "newsroom": a journalist's file made beside the edition (brief.output.newsroom)
 
     @property
     def media_type(self) -> str:
@@ -49,7 +53,9 @@ class ReleaseFile:
 
     def as_json(self) -> dict[str, Any]:
         return {"file": self.file, "audience": self.audience, "title": self.title, "type": self.media_type,
-                "sha256": self.sha256, "bytes": self.bytes, "pages": self.pages, "source_hash": self.source_hash}
+                "sha256": self.sha256, "bytes": self.bytes, "pages": self.pages, "source_hash": self.source_hash,
+                **({"signature": self.signature} if self.signature else {}),
+                **({"role": self.role} if self.role != "edition" else {})}
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class Asset:
     sha256: str
     bytes: int
     source: Path | None = None
+    data: builtins.bytes | None = None  # the bytes to write, for a file made while publishing (the snapshot)
 
     def as_json(self) -> dict[str, Any]:
         return {"file": self.file, "sha256": self.sha256, "bytes": self.bytes}
@@ -78,6 +85,7 @@ class Release:
     language: str = "en"
     brief_version: str = __version__
     assets: tuple[Asset, ...] = ()
+    changes: dict[str, Any] | None = None  # what is new since the previous release (brief.publish.snapshots)
 
     @property
     def contents(self) -> tuple[ReleaseFile | Asset, ...]:
@@ -102,7 +110,8 @@ class Release:
         return f"{self.as_of.isoformat()}T00:00:00Z"
 
     def pdf(self, audience: str) -> ReleaseFile | None:
-        return next((f for f in self.files if f.audience == audience and f.kind == "pdf"), None)
+        return next((f for f in self.files if f.audience == audience and f.kind == "pdf" and f.role == "edition"),
+                    None)
 
     def audiences(self) -> list[str]:
         return sorted({f.audience for f in self.files})
@@ -127,6 +136,7 @@ class Release:
                          for a in self.audiences()],
             "files": [f.as_json() for f in self.files],
             "assets": [a.as_json() for a in self.assets],
+            **({"changes": self.changes} if self.changes is not None else {}),
         }
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
@@ -146,7 +156,8 @@ class Release:
             files = tuple(
                 ReleaseFile(f["file"], f["audience"], f.get("title") or f["audience"],
                             _kind_of(f["file"]), f["sha256"], int(f["bytes"]),
-                            f.get("pages"), f["source_hash"])
+                            f.get("pages"), f["source_hash"], signature=f.get("signature"),
+                            role=f.get("role") or "edition")
                 for f in d["files"]
             )
             assets = tuple(Asset(a["file"], a["sha256"], int(a["bytes"])) for a in d.get("assets") or [])
@@ -155,6 +166,7 @@ class Release:
                 as_of=date.fromisoformat(d["as_of"]), files=files, subtitle=d.get("subtitle"),
                 embargo=datetime.fromisoformat(d["embargo"]) if d.get("embargo") else None,
                 language=d.get("language") or "en", brief_version=d.get("brief_version") or "", assets=assets,
+                changes=d["changes"] if isinstance(d.get("changes"), dict) else None,
             )
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError(f"malformed release manifest ({e!r})") from None
@@ -192,7 +204,7 @@ def write_release(dist: Path, release: Release) -> Path:
     try:
         tmp.mkdir()
         for f in release.contents:
-            data = f.source.read_bytes() if f.source else b""
+            data = f.data if isinstance(f, Asset) and f.data is not None else f.source.read_bytes() if f.source else b""
             if hashlib.sha256(data).hexdigest() != f.sha256:
                 raise BuildError(f"{f.source} changed while publishing (its sha256 no longer matches "
                                  f"build/manifest.json); run brief build --all, then publish again")

@@ -29,6 +29,7 @@ from brief.output.lock import build_lock
 from brief.output.manifest import Manifest, edition_changes, edition_unchanged, manifest_path, read_manifest
 from brief.output.paths import contained_build_dir
 from brief.publish.feed import FEED, INDEX, render_feed, render_index
+from brief.publish.newsroom import is_newsroom, newsroom_file
 from brief.publish.publishers import PUBLISHERS, Clock, PublishContext, Publisher, PublishEvent, Step
 from brief.publish.release import (
     RELEASE_MANIFEST,
@@ -42,8 +43,9 @@ from brief.publish.release import (
     release_damage,
     release_name,
     versioned_name,
-    write_release,
 )
+from brief.publish.sign import Signer, load_signer, planned, sign_and_write, unsigned_notice
+from brief.publish.snapshots import with_snapshot
 
 if TYPE_CHECKING:
     from brief.content.load import Content
@@ -66,6 +68,7 @@ class PublishRequest:
     env: Mapping[str, str] | None = None
     publishers: tuple[str, ...] = ("email",)  # run with --send, by name from PUBLISHERS
     publisher_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    sign: bool = False  # sign each PDF of a new release (BRIEF_SIGN_*, brief.publish.sign)
 
 
 @dataclass
@@ -124,6 +127,8 @@ def _publish(content: Content, root: Path, request: PublishRequest, summary: Sum
     manifest, warnings = read_manifest(build_dir)
     yield from (PublishEvent(Step.WARNING, w) for w in warnings)
     release = _release_from_build(content, root, build_dir, manifest)
+    release, notes = with_snapshot(content, root, release)  # the content it is made from, and what is new
+    yield from (PublishEvent(Step.WARNING, n) for n in notes)
     summary.release = release.name
     summary.embargo = content.pack.embargo.isoformat() if content.pack.embargo else None
     if (yield from _embargo(content, request, summary)):
@@ -133,7 +138,8 @@ def _publish(content: Content, root: Path, request: PublishRequest, summary: Sum
         yield from p.preflight(release)
     for p in publishers:  # refuse bad settings before anything is written
         p.check(release)
-    release, damaged, changed = yield from _place(root, dist, release, request.dry_run, summary)
+    signer = load_signer(os.environ if request.env is None else request.env, request.now) if request.sign else None
+    release, damaged, changed = yield from _place(root, dist, release, request.dry_run, summary, signer)
     summary.release_dir = str(dist / release.name)
     yield from _write_listing(root, dist, release if request.dry_run and changed else None, content,
                               request.dry_run, base_url)
@@ -171,8 +177,8 @@ def _publishers(content: Content, build_dir: Path, release_dir: Path, request: P
     return [PUBLISHERS[name](context, request.publisher_options.get(name, {})) for name in request.publishers]
 
 
-def _place(root: Path, dist: Path, release: Release, dry_run: bool,
-           summary: Summary) -> Generator[PublishEvent, None, tuple[Release, str | None, bool]]:
+def _place(root: Path, dist: Path, release: Release, dry_run: bool, summary: Summary,
+           signer: Signer | None = None) -> Generator[PublishEvent, None, tuple[Release, str | None, bool]]:
     """Write the release folder unless it exists with this content; return (release, damage, changed)."""
     folder = dist / release.name
     if folder.exists():
@@ -183,13 +189,15 @@ def _place(root: Path, dist: Path, release: Release, dry_run: bool,
         summary.status = "unchanged"
         yield PublishEvent(Step.SKIP, f"release {release.name} is already published with this content; nothing new "
                            f"to publish", {"release": release.name})
+        yield from unsigned_notice(existing, signer)
         return existing, None, False
     summary.status = "published"
     if dry_run:
         for name in (*(f.file for f in release.contents), RELEASE_MANIFEST, SUMS):
             yield PublishEvent(Step.WRITE, f"would write {_show(root, folder / name)}", {"path": str(folder / name)})
-    else:
-        write_release(dist, release)
+        yield from planned(release, signer) if signer else ()
+    else:  # with a signer, the PDFs are signed in a temporary folder first, then written in the one rename
+        release = yield from sign_and_write(dist, release, signer)
         yield PublishEvent(Step.WRITE, f"wrote release {_show(root, folder)}/ "
                            f"({len(release.files) + len(release.assets)} files and {SUMS})", {"path": str(folder)})
     return release, None, True
@@ -302,6 +310,9 @@ def _release_from_build(content: Content, root: Path, build_dir: Path, manifest:
             if out in main or not PurePosixPath(out.path).is_relative_to(home):
                 continue
             rel = PurePosixPath(out.path).relative_to(home).as_posix()
+            if is_newsroom(rel):  # a journalist's file: listed and versioned like the edition's own
+                files.append(newsroom_file(out, rel, name, audience, profile.title, edition.source_hash, build_dir))
+                continue
             known = assets.get(rel)
             if rel in RESERVED or (known is not None and known.sha256 != out.sha256):
                 clashes.append(rel)
@@ -321,7 +332,8 @@ def _release_from_build(content: Content, root: Path, build_dir: Path, manifest:
         raise UsageError(f"two different files would be published as {dup[0]} (two editions, or a name the "
                          f"release uses itself); give each edition's output its own name")
     return Release(name=name, title=pack.title, organisation=pack.organisation, edition=pack.edition,
-                   as_of=pack.as_of, files=tuple(sorted(files, key=lambda f: (f.audience, f.kind != "pdf", f.kind))),
+                   as_of=pack.as_of,
+                   files=tuple(sorted(files, key=lambda f: (f.audience, f.role != "edition", f.kind != "pdf", f.kind))),
                    subtitle=pack.subtitle, embargo=pack.embargo, language=pack.language,
                    assets=tuple(sorted(assets.values(), key=lambda a: a.file)))
 

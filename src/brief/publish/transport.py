@@ -89,11 +89,21 @@ class SmtpConfig:
 # ---- the send log ------------------------------------------------------------------
 
 class SendLog:
-    """build/sent.json: every message sent (or being sent), one JSON object each."""
+    """build/sent.json: every message sent (or being sent), one JSON object each.
+
+    A message is known by its key (``entry_key``): a shared PDF by its sha256 and the
+    address; a recipient's own PDF by the release, the recipient's id and the address.
+    The file has one message a line (easy to edit by hand); each line is encoded
+    once, so writing the log after every message stays quick with thousands of them.
+    """
 
     def __init__(self, path: Path, entries: list[dict[str, Any]] | None = None):
         self.path = path
         self.entries = entries or []
+        self._lines = [_line(e) for e in self.entries]  # each entry's JSON, in step with entries
+        self._status: dict[tuple[str, ...], str] = {}  # key -> "sent" or "pending": a lookup per message
+        for e in self.entries:
+            self._note(e)
 
     @classmethod
     def load(cls, path: Path) -> SendLog:
@@ -108,9 +118,7 @@ class SendLog:
         try:
             data = json.loads(text)
             entries = data["messages"]
-            ok = data.get("format") == 1 and isinstance(entries, list) and all(
-                isinstance(e, dict) and e.get("status") in ("sent", "pending")
-                and isinstance(e.get("sha256"), str) and isinstance(e.get("email"), str) for e in entries)
+            ok = data.get("format") == 1 and isinstance(entries, list) and all(map(_valid_entry, entries))
         except (ValueError, KeyError, TypeError, AttributeError):
             ok = False
         if not ok:
@@ -118,37 +126,68 @@ class SendLog:
                             f"Repair it from a backup, or move it away to send every PDF to everyone again")
         return cls(path, entries)
 
-    def _key(self, sha256: str, email: str) -> tuple[str, str]:
-        return sha256, email.strip().lower()
+    def _note(self, entry: dict[str, Any]) -> None:
+        key = entry_key(entry)
+        if self._status.get(key) != "sent":
+            self._status[key] = entry["status"]
+
+    def status_of(self, entry: dict[str, Any]) -> str | None:
+        """Return "sent", "pending" or None for the message this entry describes."""
+        return self._status.get(entry_key(entry))
 
     def status(self, sha256: str, email: str) -> str | None:
-        """Return "sent", "pending" or None for this PDF and address."""
-        key = self._key(sha256, email)
-        found = [e["status"] for e in self.entries if self._key(e["sha256"], e["email"]) == key]
-        return "sent" if "sent" in found else ("pending" if found else None)
+        """Return "sent", "pending" or None for this shared PDF and address."""
+        return self.status_of({"sha256": sha256, "email": email})
 
     def mark_pending(self, entry: dict[str, Any]) -> None:
-        self.entries.append({**entry, "status": "pending"})
+        self._add({**entry, "status": "pending"})
         self.save()
 
     def mark_sent(self, entry: dict[str, Any], message_id: str, when: datetime) -> None:
         self._drop(entry)
-        self.entries.append({**entry, "status": "sent", "message_id": message_id,
-                             "time": when.isoformat(timespec="seconds")})
+        self._add({**entry, "status": "sent", "message_id": message_id, "time": when.isoformat(timespec="seconds")})
         self.save()
+
+    def _add(self, entry: dict[str, Any]) -> None:
+        self.entries.append(entry)
+        self._lines.append(_line(entry))
+        self._note(entry)
 
     def drop_pending(self, entry: dict[str, Any]) -> None:
         self._drop(entry)
         self.save()
 
     def _drop(self, entry: dict[str, Any]) -> None:
-        key = self._key(entry["sha256"], entry["email"])
-        self.entries = [e for e in self.entries
-                        if not (e["status"] == "pending" and self._key(e["sha256"], e["email"]) == key)]
+        key = entry_key(entry)
+        kept = [(e, line) for e, line in zip(self.entries, self._lines, strict=True)
+                if not (e["status"] == "pending" and entry_key(e) == key)]
+        self.entries, self._lines = [e for e, _ in kept], [line for _, line in kept]
+        if self._status.get(key) == "pending":
+            del self._status[key]
 
     def save(self) -> None:
-        data = {"format": 1, "messages": self.entries}
-        write_text_atomic(self.path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        items = ",\n".join(f"    {line}" for line in self._lines)
+        write_text_atomic(self.path, '{\n  "format": 1,\n  "messages": [' + (f"\n{items}\n  " if items else "")
+                          + "]\n}\n")
+
+
+def _line(entry: dict[str, Any]) -> str:
+    return json.dumps(entry, ensure_ascii=False)  # no indent: the C encoder, and one line per message
+
+
+def entry_key(entry: dict[str, Any]) -> tuple[str, ...]:
+    """Name the message an entry records: a recipient's own PDF once per release, a shared PDF once per address."""
+    email = entry["email"].strip().lower()
+    if entry.get("recipient"):
+        # Not by sha256: a cover rebuilt within the same release (a template tweak) must not mail everyone again.
+        return "recipient", str(entry.get("release")), entry["recipient"], email
+    return "file", entry["sha256"], email
+
+
+def _valid_entry(e: Any) -> bool:
+    return (isinstance(e, dict) and e.get("status") in ("sent", "pending") and isinstance(e.get("sha256"), str)
+            and isinstance(e.get("email"), str) and isinstance(e.get("recipient", ""), str)
+            and isinstance(e.get("release", ""), str))
 
 
 # ---- one session, one message ------------------------------------------------------
