@@ -289,3 +289,21 @@ def test_renamed_edition_files_replace_the_old_ones(built_editions_copy):
     assert build(pack).exit_code == 0
     assert sorted(p.name for p in (pack / "build/staff").glob("*.pdf")) == ["hda-staff.pdf"]
     assert sorted(p.name for p in (pack / "build/press").glob("*.html")) == ["hda-press.html"]
+
+
+def test_the_build_process_leaves_weasyprint_to_its_workers(tmp_path):
+    # Importing WeasyPrint costs most of a second: only the print workers pay it, never the main process,
+    # whatever it makes (editions, covers for recipients, a facts sheet).
+    pack = tmp_path / "treaty"
+    shutil.copytree(Path(__file__).parent / "packs" / "treaty", pack, ignore=shutil.ignore_patterns("build"))
+    code = textwrap.dedent(f"""
+        import sys
+        from click.testing import CliRunner
+        from brief.cli import main
+        r = CliRunner().invoke(main, ["build", "-C", {str(pack)!r}, "--all"])
+        assert r.exit_code == 0, r.output
+        assert "personalised PDFs built" in r.output, r.output
+        assert "weasyprint" not in sys.modules and "pikepdf" not in sys.modules
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,7 @@ from brief.output.manifest import (
     read_manifest,
     write_manifest,
 )
-from brief.output.newsroom import newsroom_inputs, write_newsroom
+from brief.output.newsroom import newsroom_inputs, start_newsroom, write_newsroom
 from brief.output.paths import contained_build_dir
 from brief.output.previous import previous_inputs
 from brief.output.recipients import Personalised, covers_current, make_covers
@@ -38,7 +39,9 @@ from brief.output.shard import Shard
 if TYPE_CHECKING:  # imported lazily at run time: `brief --help` and a no-op build stay fast
     from brief.content.load import Content
     from brief.edition.render import Page
+    from brief.output.newsroom import FactsJob
     from brief.output.printing import Printed
+    from brief.output.recipients import Plan
 
 
 @dataclass(frozen=True)
@@ -135,19 +138,26 @@ def build(pack: Path, request: BuildRequest) -> Iterator[BuildEvent]:
             raise WarningsAsErrors(content.warnings)
         yield from (Warned(str(w), w) for w in content.warnings)
         names = choose_editions(sorted(content.audiences), request)
-        covers = plan_covers(content, names)  # every cover rendered before anything is written
         yield from (skipped(current[name], build_dir) for name in names if name in current)
         # Audiences removed from the pack leave the manifest; their old files stay for the reader.
         manifest.editions = {k: v for k, v in manifest.editions.items() if k in content.audiences}
+        recorded = manifest.to_json()
         try:
             todo = jobs(root, [n for n in names if n not in current], manifest, request)
+            printing = [n for n, j in todo.items() if j.prints]
+            # Every cover is rendered before anything is written (a cover template error stops the build);
+            # with editions to print, while the printers start, and the covers print in the same warm pool.
+            covers = partial(plan_covers, content, names)
+            if printing:
+                yield from make_editions(content, printing, manifest, build_dir, request, covers)
+            else:
+                yield from make_covers(content, covers(), manifest, build_dir, request)
             yield from make_documents(content, {n: j for n, j in todo.items() if not j.prints}, manifest, build_dir)
-            yield from make_editions(content, [n for n, j in todo.items() if j.prints], manifest, build_dir, request)
-            yield from make_covers(content, covers, manifest, build_dir, request)
         except BaseException:
             # Record the editions that were written before the failure, but report the failure itself.
-            with contextlib.suppress(BriefError):
-                write_manifest(build_dir, manifest)
+            if manifest.to_json() != recorded:  # a failure before anything was written leaves build/ alone
+                with contextlib.suppress(BriefError):
+                    write_manifest(build_dir, manifest)
             raise
         write_manifest(build_dir, manifest)  # last, and only for what was written
 
@@ -208,8 +218,8 @@ def choose_editions(known: list[str], request: BuildRequest) -> list[str]:
 
 
 def make_editions(content: Content, names: list[str], manifest: Manifest, build_dir: Path,
-                  request: BuildRequest) -> Iterator[BuildEvent]:
-    """Tailor, render, print, check, write and record the named editions."""
+                  request: BuildRequest, covers: Callable[[], Plan] | None = None) -> Iterator[BuildEvent]:
+    """Tailor, render, print, check, write and record the named editions; then their covers, if planned."""
     if not names:
         return
     from brief.edition.render import environment, render_html, template_files
@@ -220,11 +230,16 @@ def make_editions(content: Content, names: list[str], manifest: Manifest, build_
     templates = template_files(content.root)  # one look at the template folders for every edition
     sources = {name: edition_sources(content, name, templates) for name in names}
     # Start the printers before tailoring: they import WeasyPrint while this process renders HTML.
-    with printers(min(request.workers or os.cpu_count() or 1, len(names))) as pool:
+    cores = request.workers or os.cpu_count() or 1
+    # Personalised covers keep every worker busy after the editions; without them, one per edition is enough.
+    wanted = cores if covers is not None and any(content.audiences[n].cover for n in names) else len(names)
+    with printers(min(cores, wanted)) as pool:
+        cover_plan = covers() if covers is not None else None
         editions = [tailor(content, content.audiences[name]) for name in names]
         env = environment(content)
         pages = [render_html(content, edition, env) for edition in editions]
         pages = [archival_job(p, content, sources[p.audience][0], request.archival) for p in pages]
+        facts: dict[str, FactsJob] = {}  # facts sheets, printed beside the editions still printing
         failures: list[str] = []
         strict: list[Problem] = []  # warnings that --strict turns into errors
         yield Progress("editions", 0, len(pages))
@@ -240,8 +255,12 @@ def make_editions(content: Content, names: list[str], manifest: Manifest, build_
                     strict += refused
                 else:
                     yield record(build_dir, manifest, page, result, sources[page.audience], content, request.formats)
+                    facts |= start_newsroom(pool, content, [page.audience])  # it links the edition's CSS
             yield Progress("editions", done, len(pages))
-        failures += write_newsroom(pool, content, names, manifest, build_dir, {n: s[2] for n, s in sources.items()})
+        failures += write_newsroom(facts, content, manifest, build_dir, {n: s[2] for n, s in sources.items()})
+        if cover_plan is not None and not (failures or strict):
+            # The same warm workers: a fresh pool would import WeasyPrint again (most of a second).
+            yield from make_covers(content, cover_plan, manifest, build_dir, request, pool)
     if failures:
         raise BuildError("\n".join(failures))
     if strict:

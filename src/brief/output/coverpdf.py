@@ -8,26 +8,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from brief.errors import BuildError
 from brief.output.pdf import PDF_OPTIONS, PackFetcher, check_fonts, declared_fonts  # first: it isolates the fonts
+from brief.output.recipient_records import CoverStyle
 
 # isort: split
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
-
-
-@dataclass(frozen=True)
-class CoverStyle:
-    """What every cover of an edition prints with: the stylesheet, and where its fonts are served from."""
-
-    stylesheet: str  # the assets key of the cover stylesheet ("cover.css")
-    out_dir: Path  # build/<audience>/: relative URLs in the stylesheet resolve against it
-    assets: dict[str, Path]
-    root: Path
-
 
 _loaded: dict[tuple[str, Path, bytes], tuple[CSS, FontConfiguration]] = {}
 

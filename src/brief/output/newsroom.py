@@ -8,8 +8,8 @@ lists them in the release (brief.publish.newsroom).
 """
 from __future__ import annotations
 
-from concurrent.futures import Executor
-from dataclasses import replace
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from brief.output.manifest import Manifest, output_file
 
 if TYPE_CHECKING:
     from brief.content.load import Content
+    from brief.edition.render import Page
 
 FACTS_PAGES = 1  # the facts sheet's page budget
 
@@ -30,39 +31,59 @@ def newsroom_inputs(content: Content, profile: Any) -> list[Input]:
     return [Input(name, Path(content.root) / name) for name in READS] if wanted(profile) else []
 
 
-def write_newsroom(pool: Executor, content: Content, names: list[str], manifest: Manifest, build_dir: Path,
+@dataclass(frozen=True)
+class FactsJob:
+    """A facts sheet made and sent to the printers, to print beside the editions."""
+
+    found: Any
+    page: Page
+    printing: Future
+
+
+def start_newsroom(pool: Executor, content: Content, names: list[str]) -> dict[str, FactsJob]:
+    """Make the facts sheets of the named editions that want them, and send them to the printers now."""
+    from brief.edition import newsroom as n
+    from brief.edition.render import environment
+    from brief.output.printing import print_one
+
+    started: dict[str, FactsJob] = {}
+    for name in (name for name in names if n.wanted(content.audiences[name])):
+        profile = content.audiences[name]
+        found = n.facts(content, profile)
+        page = n.facts_page(content, profile, found, environment(content))
+        started[name] = FactsJob(found, page, pool.submit(print_one, page))
+    return started
+
+
+def write_newsroom(started: dict[str, FactsJob], content: Content, manifest: Manifest, build_dir: Path,
                    hashes: dict[str, str]) -> list[str]:
     """Write the newsroom files of the editions built now: recorded with the hash just taken, without them yet.
 
     Return why any failed; such an edition leaves the manifest, so the next build makes it again.
     """
-    from brief.edition.newsroom import FOLDER, wanted
+    from brief.edition.newsroom import FOLDER
 
     failures = []
-    for name in names:
+    for name, job in started.items():
         record = manifest.editions.get(name)
-        if not wanted(content.audiences[name]) or record is None or record.source_hash != hashes.get(name):
+        if record is None or record.source_hash != hashes.get(name):
             continue
         if any(PurePosixPath(f.path).parts[1:2] == (FOLDER,) for f in record.files):
             continue  # an earlier build's record (this run failed to print the edition): left as it was
-        why = _write_one(pool, content, name, manifest, build_dir)
+        why = _write_one(job, content, name, manifest, build_dir)
         if why:
             failures.append(why)
             del manifest.editions[name]
     return failures
 
 
-def _write_one(pool: Executor, content: Content, name: str, manifest: Manifest, build_dir: Path) -> str | None:
-    """Make and write one edition's newsroom files and add them to its record; return why not, if not."""
+def _write_one(job: FactsJob, content: Content, name: str, manifest: Manifest, build_dir: Path) -> str | None:
+    """Write one edition's newsroom files and add them to its record; return why not, if not."""
     from brief.edition import newsroom as n
-    from brief.edition.render import environment
-    from brief.output.printing import print_one
 
-    profile = content.audiences[name]
-    found = n.facts(content, profile)
-    page = n.facts_page(content, profile, found, environment(content))
+    profile, found, page = content.audiences[name], job.found, job.page
     try:
-        printed = pool.submit(print_one, page).result()
+        printed = job.printing.result()
     except Exception as e:  # a worker's BuildError or crash: the edition is not finished
         return f"{name}: the facts sheet could not be printed: {getattr(e, 'message', e)}"
     if printed.missing:

@@ -18,6 +18,16 @@ FOLDER = "recipients"  # build/<audience>/recipients/<id>.pdf
 
 
 @dataclass(frozen=True)
+class CoverStyle:
+    """What every cover of an edition prints with: the stylesheet, and where its fonts are served from."""
+
+    stylesheet: str  # the assets key of the cover stylesheet ("cover.css")
+    out_dir: Path  # build/<audience>/: relative URLs in the stylesheet resolve against it
+    assets: dict[str, Path]
+    root: Path
+
+
+@dataclass(frozen=True)
 class RecipientFile:
     """One recipient's PDF: the hash of what it was made from, and the file."""
 

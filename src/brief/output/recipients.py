@@ -11,7 +11,8 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from brief.output.atomic import fsync_dir, temp_name, write_bytes_atomic
 from brief.output.inputs import Input, file_sha256, input_digests
 from brief.output.recipient_records import (
     FOLDER,
+    CoverStyle,
     RecipientFile,
     RecipientsRecord,
     digest,
@@ -33,7 +35,6 @@ from brief.output.settings import build_settings
 if TYPE_CHECKING:
     from brief.content.load import Content
     from brief.output.build import BuildEvent, BuildRequest
-    from brief.output.coverpdf import CoverStyle
     from brief.output.manifest import Manifest
 
 STYLESHEET = "cover.css"  # the one every cover prints with; a pack may override it in templates/
@@ -125,10 +126,9 @@ def style_digest(style: CoverStyle) -> str:
 
 
 def make(content: Content, cover_plan: Plan, manifest: Manifest, build_dir: Path, bodies: dict[str, Body],
-         workers: int | None = None) -> Iterator[BuildEvent]:
+         workers: int | None = None, pool: ProcessPoolExecutor | None = None) -> Iterator[BuildEvent]:
     """Print the planned covers that changed, join each to its body, write and record them; yield events."""
     from brief.edition.render import assets
-    from brief.output.coverpdf import CoverStyle
 
     served = assets(content.root)
     for audience, covers in cover_plan.covers.items():
@@ -137,7 +137,7 @@ def make(content: Content, cover_plan: Plan, manifest: Manifest, build_dir: Path
         old = manifest.recipients.get(audience)
         jobs, kept = _jobs(cover_plan, audience, style, body, old, build_dir)
         removed = _remove_stale(build_dir, old, {r.id for r in content.recipients if r.audience == audience})
-        made, failures = yield from _print(audience, jobs, workers)
+        made, failures = yield from _print(audience, jobs, workers, pool)
         files = {**_others(old, covers, content, audience), **kept, **made}
         record = RecipientsRecord(audience, file_sha256(body.path) or "", cover_plan.digests[audience],
                                   build_settings(), files)
@@ -185,17 +185,17 @@ def _remove_stale(build_dir: Path, old: RecipientsRecord | None, listed: set[str
     return len(gone)
 
 
-def _print(audience: str, jobs: list[Job],
-           workers: int | None) -> Generator[BuildEvent, None, tuple[dict[str, RecipientFile], list[str]]]:
+def _print(audience: str, jobs: list[Job], workers: int | None, warm: ProcessPoolExecutor | None = None
+           ) -> Generator[BuildEvent, None, tuple[dict[str, RecipientFile], list[str]]]:
     """Make the jobs in batches of fresh workers, yielding progress; return {id: file} and why others failed.
 
     A pool makes RECYCLE recipients a worker, then fresh workers take over: WeasyPrint workers grow
-    with use. The pools are the edition printers' (forked from this thread, so they die with it).
+    with use. The pools are the edition printers' (forked from this thread, so they die with it);
+    a few covers go to the warm pool that printed the editions, when there is one.
     """
     from concurrent.futures import as_completed
 
     from brief.output.build import Progress
-    from brief.output.printing import printers
 
     made: dict[str, RecipientFile] = {}
     failures: list[str] = []
@@ -206,7 +206,7 @@ def _print(audience: str, jobs: list[Job],
     n = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     batches = -(-len(jobs) // (RECYCLE * n))  # as few pools as recycling allows, evenly filled
     for batch in (jobs[i::batches] for i in range(batches)):
-        with printers(n) as pool:
+        with _warm_or_fresh(warm if batches == 1 else None, n) as pool:
             futures = [pool.submit(make_batch, batch[i:i + CHUNK]) for i in range(0, len(batch), CHUNK)]
             for future in as_completed(futures):
                 for result in _results(future):
@@ -217,6 +217,18 @@ def _print(audience: str, jobs: list[Job],
                 yield Progress(what, len(made) + len(failures), len(jobs))
         fsync_dir(jobs[0].target.parent)
     return made, failures
+
+
+@contextmanager
+def _warm_or_fresh(warm: ProcessPoolExecutor | None, n: int) -> Iterator[ProcessPoolExecutor]:
+    """Yield the warm pool as it is (its owner shuts it down), or a fresh pool of n printers."""
+    from brief.output.printing import printers
+
+    if warm is not None:
+        yield warm
+        return
+    with printers(n) as pool:
+        yield pool
 
 
 def _results(future: Future) -> list[RecipientFile | str]:
@@ -308,7 +320,7 @@ def _has_cover(root: Path, name: str) -> bool:
 
 
 def make_covers(content: Content, cover_plan: Plan, manifest: Manifest, build_dir: Path,
-                request: BuildRequest) -> Iterator[BuildEvent]:
+                request: BuildRequest, pool: ProcessPoolExecutor | None = None) -> Iterator[BuildEvent]:
     """Make the planned personalised PDFs, joined to each edition's PDF as just built or kept."""
     from brief.output.build import Warned
 
@@ -325,7 +337,7 @@ def make_covers(content: Content, cover_plan: Plan, manifest: Manifest, build_di
         bodies[name] = Body(build_dir / pdf.path, pdf.pages or 0)
     if request.force:  # --force prints every cover again too
         manifest.recipients = {a: r for a, r in manifest.recipients.items() if a not in cover_plan.covers}
-    yield from make(content, cover_plan, manifest, build_dir, bodies, request.workers)
+    yield from make(content, cover_plan, manifest, build_dir, bodies, request.workers, pool)
 
 
 def _uncovered(cover_plan: Plan, manifest: Manifest, build_dir: Path) -> Iterator[BuildEvent]:
