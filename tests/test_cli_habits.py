@@ -44,6 +44,7 @@ def test_check_json_has_counts_and_structured_warnings():
     doc = json.loads(result.stdout)
     assert doc["format_version"] == JSON_FORMAT_VERSION and doc["status"] == "valid"
     assert doc["audiences"] == ["officials", "press", "think-tanks"] and doc["counts"]["audiences"] == 3
+    assert doc["counts"]["recipients"] == 4  # the sample officials in content/recipients.csv
     (warning,) = doc["warnings"]
     assert set(warning) == KEYS and warning["severity"] == "warning"
     assert warning["file"] == "content/figures.yaml" and isinstance(warning["line"], int)

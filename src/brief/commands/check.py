@@ -61,6 +61,7 @@ def _counts(c: Content) -> list[tuple[str, int]]:
         ("questions", len(c.questions)),
         ("glossary terms", len(c.terms)),
         ("audiences", len(c.audiences)),
+        ("recipients", len(c.recipients)),
     ]
 
 
