@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from helpers.packs import copy_built, copy_pack
-from helpers.smtp import Sink, free_port
+from helpers.smtp import Sink, serving
 
 # Fixtures that print PDFs: a test using one is marked slow, whatever its module says.
 RENDERING = {"editions_build", "built_packs"}
@@ -30,13 +29,8 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture
 def smtp():
     """A real SMTP server (aiosmtpd) on 127.0.0.1: yields (sink, port)."""
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield sink, controller.port
-    finally:
-        controller.stop()
+    with serving(Sink()) as server:
+        yield server
 
 
 class Build(NamedTuple):

@@ -173,3 +173,12 @@ def test_an_up_to_date_build_exits_0_so_commands_compose(editions_build):
     result = brief("build", "-C", str(editions_build.pack), "--all")
     assert result.exit_code == 0 and "nothing to do" in result.output
     assert brief("build", "-C", str(editions_build.pack), "--all", "--exit-unchanged").exit_code == 3
+
+
+def test_strict_stops_a_shard_too(tmp_path):
+    pack = tmp_path / "treaty"
+    subprocess.run(["cp", "-r", str(TREATY), str(pack)], check=True)
+    result = brief("build", "-C", str(pack), "--all", "--strict", "--shard", "1/2")
+    assert result.exit_code == 4, result.output
+    assert "--strict treats warnings as errors" in result.output
+    assert not list(pack.glob("build/**/*.pdf")) and not list(pack.glob("build/.manifest.part-*"))

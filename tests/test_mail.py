@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
 from brief.cli import main
@@ -17,7 +16,7 @@ from brief.commands.publish import run_publish
 from brief.errors import UsageError
 from brief.publish.transport import SmtpConfig
 from helpers import fakebuild
-from helpers.smtp import Sink, env_for, free_port
+from helpers.smtp import Sink, delivered, env_for, free_port, sent_log, serving
 
 FIXTURES = Path(__file__).parent / "fixtures" / "publish"
 RELEASE = "2025-03-01-e2"
@@ -44,10 +43,6 @@ def send(pack: Path, port: int, now=AFTER_EMBARGO, sleeps: Sleeps | None = None,
                          "timeout": 10}}
     return run_publish(pack, send=True, exit_unchanged=True, env=kwargs.pop("env", env_for(port)), now=now,
                        publisher_options=options, **kwargs)
-
-
-def sent_log(pack: Path) -> list[dict]:
-    return json.loads((pack / "build" / "sent.json").read_text())["messages"]
 
 
 def test_each_recipient_gets_their_audiences_pdf(pack, smtp):
@@ -260,26 +255,16 @@ def test_login_with_user_and_password(pack, capsys):
         ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"lab", b"s3cret")
         return AuthResult(success=ok, handled=False)  # not handled: the server answers 535
 
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
-                            auth_required=True, auth_require_tls=False)
-    controller.start()
-    try:
-        wrong = env_for(controller.port, BRIEF_SMTP_USER="lab", BRIEF_SMTP_PASSWORD="guess")
+    with serving(Sink(), authenticator=authenticator, auth_required=True, auth_require_tls=False) as (sink, port):
+        wrong = env_for(port, BRIEF_SMTP_USER="lab", BRIEF_SMTP_PASSWORD="guess")
         sleeps = Sleeps()
-        assert send(pack, controller.port, env=wrong, sleeps=sleeps) == 7
+        assert send(pack, port, env=wrong, sleeps=sleeps) == 7
         assert sleeps == []  # a refused login is not retried
         assert "refused the login for lab (535" in capsys.readouterr().err
         assert sink.messages == [] and not (pack / "build" / "sent.json").exists()
-        right = env_for(controller.port, BRIEF_SMTP_USER="lab", BRIEF_SMTP_PASSWORD="s3cret")
-        assert send(pack, controller.port, env=right) == 0
+        right = env_for(port, BRIEF_SMTP_USER="lab", BRIEF_SMTP_PASSWORD="s3cret")
+        assert send(pack, port, env=right) == 0
         assert len(sink.messages) == 3
-    finally:
-        controller.stop()
-
-
-def sent_to(sink: Sink) -> list[str]:
-    return [rcpts[0] for _, rcpts, _ in sink.messages]
 
 
 def test_connection_lost_before_data_is_retried(pack, smtp):
@@ -288,7 +273,7 @@ def test_connection_lost_before_data_is_retried(pack, smtp):
     sleeps = Sleeps()
     assert send(pack, port, sleeps=sleeps) == 0
     assert sleeps == [0.25]
-    assert sorted(sent_to(sink)) == sorted(RECIPIENTS)  # alan once, on the second try
+    assert sorted(delivered(sink)) == sorted(RECIPIENTS)  # alan once, on the second try
     assert {e["status"] for e in sent_log(pack)} == {"sent"}
 
 
@@ -301,7 +286,7 @@ def test_connection_lost_after_data_is_never_resent(pack, smtp, capsys):
     assert "after handing over water-council-2025-03-01-e2.pdf for Alan Turing <alan@council.example.org>" in err
     assert "may or may not have been delivered" in err
     assert sleeps == []  # not retried
-    assert sorted(sent_to(sink)) == sorted(RECIPIENTS)  # alan's copy was handed over once; nellie still got hers
+    assert sorted(delivered(sink)) == sorted(RECIPIENTS)  # alan's copy was handed over once; nellie still got hers
     status = {e["email"]: e["status"] for e in sent_log(pack)}
     assert status == {"grace@council.example.org": "sent", "alan@council.example.org": "pending",
                       "nellie@paper.example.com": "sent"}
@@ -322,7 +307,7 @@ def test_altered_release_pdf_is_never_sent(pack, smtp, capsys):
             f"in {pack / 'build' / 'dist' / RELEASE}, water-press-{RELEASE}.pdf differs from the release's "
             f"manifest.json") in err
     assert f"build/dist/{RELEASE}/ is damaged" in err and f"rm -r build/dist/{RELEASE}" in err
-    assert sorted(sent_to(sink)) == ["alan@council.example.org", "grace@council.example.org"]
+    assert sorted(delivered(sink)) == ["alan@council.example.org", "grace@council.example.org"]
     assert sorted(e["email"] for e in sent_log(pack)) == ["alan@council.example.org", "grace@council.example.org"]
     # Doing what the message says brings back the published file, which is then sent.
     import shutil
@@ -342,7 +327,7 @@ def test_missing_release_pdf_fails_only_its_audience(pack, smtp, capsys):
     err = capsys.readouterr().err
     assert f"not sending water-council-{RELEASE}.pdf to Grace Hopper <grace@council.example.org>" in err
     assert f"water-council-{RELEASE}.pdf is missing" in err
-    assert sent_to(sink) == ["nellie@paper.example.com"]
+    assert delivered(sink) == ["nellie@paper.example.com"]
     assert [e["email"] for e in sent_log(pack)] == ["nellie@paper.example.com"]
 
 
@@ -393,7 +378,7 @@ def test_a_recipient_that_cannot_be_sent_is_reported_and_the_others_are_sent(pac
     assert "2 messages not delivered" in report
     assert "content/distribution.yaml:5: lists.council[1]: Jürgen Habermas <jürgen@council.example.org>" in report
     assert "content/distribution.yaml:7: lists.council[2]: Ada\\x0bLovelace <ada@council.example.org>" in report
-    assert sorted(sent_to(sink)) == ["grace@council.example.org", "nellie@paper.example.com"]
+    assert sorted(delivered(sink)) == ["grace@council.example.org", "nellie@paper.example.com"]
     assert sorted((e["email"], e["status"]) for e in sent_log(pack)) == [
         ("grace@council.example.org", "sent"), ("nellie@paper.example.com", "sent")]
     assert [e.kind for e in events].count("failed") == 2

@@ -35,7 +35,7 @@ from brief.publish.rate import Rate, Throttle, parse_rate
 from brief.publish.recipients_mail import shard_of
 from brief.publish.release import read_release
 from helpers import fakebuild
-from helpers.smtp import Sink, env_for, free_port
+from helpers.smtp import Sink, delivered, env_for, sent_log, serving
 
 RELEASE = "2025-03-01-e2"
 AFTER_EMBARGO = datetime(2025, 3, 3, 14, 0, tzinfo=UTC)
@@ -119,16 +119,8 @@ def send(pack: Path, port: int, clock: FakeClock | None = None, **options) -> in
                        publisher_options={"email": email_options})
 
 
-def sent_log(pack: Path) -> list[dict]:
-    return json.loads((pack / "build" / "sent.json").read_text())["messages"]
-
-
 def greeting(msg) -> str:
     return msg.get_body(("plain",)).get_content().splitlines()[0]
-
-
-def delivered(sink: Sink) -> list[str]:
-    return [rcpts[0] for _, rcpts, _ in sink.messages]
 
 
 class QuotaSink(Sink):
@@ -144,15 +136,8 @@ class QuotaSink(Sink):
 
 @pytest.fixture
 def quota_smtp():
-    from aiosmtpd.controller import Controller
-
-    sink = QuotaSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield sink, controller.port
-    finally:
-        controller.stop()
+    with serving(QuotaSink()) as server:
+        yield server
 
 
 # ---- 535 offices ---------------------------------------------------------------------------------------
@@ -368,17 +353,11 @@ class RebuildingSink(Sink):
 
 
 def test_a_recipient_pdf_changed_during_the_run_is_not_sent(tmp_path, capsys):
-    from aiosmtpd.controller import Controller
-
     pack = make_pack(tmp_path, OFFICES[:3])
     sink = RebuildingSink()
     sink.victim = pack / "build" / "council" / "recipients" / "office-003.pdf"
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        assert send(pack, controller.port) == 7
-    finally:
-        controller.stop()
+    with serving(sink) as (_, port):
+        assert send(pack, port) == 7
     err = capsys.readouterr().err
     assert ("not sending to Member 003 <office-003@house.example.gov> (recipient office-003): "
             "build/council/recipients/office-003.pdf changed since the build; run brief build again") in err

@@ -3,13 +3,31 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def serving(sink: Sink, **options: Any) -> Iterator[tuple[Sink, int]]:
+    """Run a real SMTP server (aiosmtpd) with sink as its handler on 127.0.0.1: yield (sink, port)."""
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port(), **options)
+    controller.start()
+    try:
+        yield sink, controller.port
+    finally:
+        controller.stop()
 
 
 class Sink:
@@ -43,6 +61,16 @@ class Sink:
 
     def parsed(self):
         return [email.message_from_bytes(raw, policy=email.policy.default) for _, _, raw in self.messages]
+
+
+def delivered(sink: Sink) -> list[str]:
+    """The address each message the server took went to, in order."""
+    return [rcpts[0] for _, rcpts, _ in sink.messages]
+
+
+def sent_log(pack: Path) -> list[dict]:
+    """The messages build/sent.json records."""
+    return json.loads((pack / "build" / "sent.json").read_text())["messages"]
 
 
 def env_for(port: int, **extra: str) -> dict[str, str]:

@@ -42,10 +42,6 @@ class Content:
     recipients: tuple[Recipient, ...] = ()  # content/recipients.csv or .yaml: who gets a personalised copy
     recipient_notes: list[m.RecipientNote] = field(default_factory=list)  # what covers say, by group
 
-    def source_order(self) -> list[str]:
-        """Return source ids in the order sources.yaml lists them."""
-        return list(self.sources)
-
 
 Rule = Callable[["Content", dict[str, Document]], tuple[list[Problem], list[Problem]]]
 

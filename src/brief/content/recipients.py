@@ -17,8 +17,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from brief.content.model import Email, Id, Line, shown, visible
-from brief.content.yamlload import MAX_FILE_BYTES, file_problem, too_large
 from brief.content.yamlload import load as load_yaml
+from brief.content.yamlload import read_checked
 from brief.errors import ContentError, Problem
 
 CSV_NAME, YAML_NAME = "content/recipients.csv", "content/recipients.yaml"
@@ -82,14 +82,9 @@ def load_recipients(root: Path, audiences: Collection[str]) -> tuple[Recipient, 
 
 def _read_text(root: Path, display: str, problems: list[Problem]) -> str | None:
     """Return the file's text (UTF-8, a leading byte-order mark dropped), or None with a problem."""
-    path = root / display
-    why = file_problem(path, root)
-    if why is None:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_FILE_BYTES + 1)
-        why = too_large() if len(raw) > MAX_FILE_BYTES else None
-    if why is not None:
-        problems.append(Problem(display, None, None, "", why))
+    raw, refused = read_checked(root / display, display, root)
+    if raw is None:
+        problems += [refused] if refused else []
         return None
     try:
         return raw.decode("utf-8").removeprefix("\ufeff")

@@ -99,8 +99,8 @@ def too_large(size: int | None = None, advice: str = "trim it or split it") -> s
     return f"is{size_text} over the {MAX_FILE_BYTES // 2**20} MB limit for a file brief reads from a pack; {advice}"
 
 
-def _read(path: Path, display: str, root: Path | None) -> tuple[bytes | None, Problem | None]:
-    """Return the bytes of path, after file_problem found nothing wrong with it."""
+def read_checked(path: Path, display: str, root: Path | None) -> tuple[bytes | None, Problem | None]:
+    """Return the bytes of path, after file_problem found nothing wrong with it; else None and why."""
     why = file_problem(path, root)
     if why is not None:
         return None, Problem(display, None, None, "", why)
@@ -197,7 +197,7 @@ def load(path: Path, display: str, root: Path | None = None) -> tuple[Document |
     The file must be a regular file of at most MAX_FILE_BYTES and, when root is given, lie inside
     root once symlinks are resolved; otherwise it is not read at all.
     """
-    raw, refused = _read(path, display, root)
+    raw, refused = read_checked(path, display, root)
     if raw is None:
         return None, [refused] if refused else []
     try:

@@ -17,7 +17,7 @@ from brief.content import model as m
 from brief.content.load import Content
 from brief.content.recipients import KNOWN, Recipient
 from brief.content.yamlload import Document
-from brief.edition.render import assets, check_html, environment, problem_in_template, template_dirs
+from brief.edition.render import assets, check_html, environment, layouts, problem_in_template
 from brief.edition.views import Citer, Ref, SourceEntry
 from brief.errors import ContentError, Problem
 
@@ -47,12 +47,7 @@ class Shown:
 
 def cover_templates(root: Path) -> dict[str, list[str]]:
     """Return the cover names on offer: {"built-in": [...], "pack": [...]}."""
-    found: dict[str, list[str]] = {"built-in": [], "pack": []}
-    for where, base in zip(("pack", "built-in"), template_dirs(root), strict=True):
-        folder = base / COVERS
-        if folder.is_dir():
-            found[where] = sorted(p.name.removesuffix(".html.j2") for p in folder.glob("*.html.j2"))
-    return found
+    return layouts(root, COVERS)
 
 
 def cover_file(profile: m.Audience) -> str:

@@ -46,11 +46,11 @@ def layout_file(name: str | None) -> str:
     return name if name.endswith(".j2") else f"layouts/{name}.html.j2"
 
 
-def layouts(root: Path) -> dict[str, list[str]]:
-    """Return the layout names on offer: {"built-in": [...], "pack": [...]}."""
+def layouts(root: Path, kind: str = "layouts") -> dict[str, list[str]]:
+    """Return the layout (or, with kind="covers", cover) names on offer: {"built-in": [...], "pack": [...]}."""
     found: dict[str, list[str]] = {"built-in": [], "pack": []}
     for where, base in zip(("pack", "built-in"), template_dirs(root), strict=True):
-        folder = base / "layouts"
+        folder = base / kind
         if folder.is_dir():
             found[where] = sorted(p.name.removesuffix(".html.j2") for p in folder.glob("*.html.j2"))
     return found

@@ -175,15 +175,19 @@ def load(root: Path) -> Content:
     return load_pack(root)
 
 
+def profile_names(root: Path) -> list[str]:
+    """Return the audience names the pack's profile files give, sorted (without parsing them)."""
+    return sorted(p.stem for p in (root / "content" / "audiences").glob("*.yaml"))
+
+
 def requested_names(root: Path, request: BuildRequest) -> list[str]:
     """Return the edition names asked for, as the profile files name them (without parsing them)."""
-    known = sorted(p.stem for p in (root / "content" / "audiences").glob("*.yaml"))
-    return known if request.all else list(dict.fromkeys(request.audiences))
+    return profile_names(root) if request.all else list(dict.fromkeys(request.audiences))
 
 
 def check_names(root: Path, request: BuildRequest) -> None:
     """Refuse audience names that no profile file declares, whatever else was asked (--all included)."""
-    known = sorted(p.stem for p in (root / "content" / "audiences").glob("*.yaml"))
+    known = profile_names(root)
     unknown = [a for a in dict.fromkeys(request.audiences) if a not in known]
     if not unknown or not known:
         return  # no profiles at all: loading the pack says what is wrong

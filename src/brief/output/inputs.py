@@ -80,6 +80,11 @@ def file_sha256(path: Path | str) -> str | None:
     return h.hexdigest()
 
 
+def is_sha256(v: object) -> bool:
+    """True for a hex sha256 as file_sha256 returns it (64 lower-case hex digits)."""
+    return isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v)
+
+
 def input_digests(inputs: Iterable[Input]) -> dict[str, str | None]:
     """Return {name: sha256 or None if absent} for the inputs."""
     return {i.name: file_sha256(i.path) for i in sorted(inputs, key=lambda i: i.name)}

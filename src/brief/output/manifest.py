@@ -10,10 +10,11 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from brief import __version__
 from brief.output.atomic import write_text_atomic
-from brief.output.inputs import FORMAT, Input, file_sha256, input_digests, source_hash
+from brief.output.inputs import FORMAT, Input, file_sha256, input_digests, is_sha256, source_hash
 from brief.output.previous import previous_changes
 from brief.output.recipient_records import RecipientsRecord
 from brief.output.recipient_records import from_json as recipients_from_json
@@ -64,7 +65,11 @@ class Manifest:
     recipients: dict[str, RecipientsRecord] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        data = {
+        return json.dumps(self.to_data(), indent=2, ensure_ascii=False) + "\n"
+
+    def to_data(self) -> dict[str, Any]:
+        """Return the manifest as JSON data (to_json's, before it is written out)."""
+        data: dict[str, Any] = {
             "format": FORMAT,
             "brief_version": __version__,
             "editions": {
@@ -83,12 +88,16 @@ class Manifest:
         }
         if self.recipients:
             data["recipients"] = recipients_json(self.recipients)
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return data
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
         """Parse a manifest; raise ValueError (with what is wrong) for anything unexpected."""
-        data = json.loads(text)
+        return cls.from_data(json.loads(text))
+
+    @classmethod
+    def from_data(cls, data: Any) -> Manifest:
+        """Read a manifest already parsed from JSON; raise ValueError (with what is wrong) for anything unexpected."""
         _expect(isinstance(data, dict), "the top level is not an object")
         _expect(data.get("format") == FORMAT, f"unknown format {data.get('format')!r} (expected {FORMAT})")
         editions = data.get("editions")
@@ -97,13 +106,13 @@ class Manifest:
         for key, e in editions.items():
             _expect(isinstance(e, dict), f"edition {key!r} is not an object")
             _expect(e.get("audience") == key, f"edition {key!r} names audience {e.get('audience')!r}")
-            _expect(_is_hex(e.get("source_hash")), f"edition {key!r} has no valid source_hash")
+            _expect(is_sha256(e.get("source_hash")), f"edition {key!r} has no valid source_hash")
             files = e.get("files")
             _expect(isinstance(files, list) and len(files) > 0, f"edition {key!r} lists no files")
             outs = []
             for f in files:
                 _expect(isinstance(f, dict) and isinstance(f.get("path"), str) and f["path"]
-                        and _is_hex(f.get("sha256")) and _is_count(f.get("bytes"))
+                        and is_sha256(f.get("sha256")) and _is_count(f.get("bytes"))
                         and (f.get("pages") is None or _is_count(f.get("pages"))),
                         f"edition {key!r} has a malformed file entry")
                 _expect(_safe_relative(f["path"]), f"edition {key!r} names a file outside the build directory")
@@ -111,7 +120,7 @@ class Manifest:
             inputs, paths = {}, {}
             for i in e.get("inputs", []):
                 _expect(isinstance(i, dict) and isinstance(i.get("name"), str)
-                        and (i.get("sha256") is None or _is_hex(i.get("sha256"))),
+                        and (i.get("sha256") is None or is_sha256(i.get("sha256"))),
                         f"edition {key!r} has a malformed input entry")
                 inputs[i["name"]] = i.get("sha256")
                 if isinstance(i.get("path"), str):
@@ -130,10 +139,6 @@ class Manifest:
 def _expect(ok: bool, why: str) -> None:
     if not ok:
         raise ValueError(why)
-
-
-def _is_hex(v: object) -> bool:
-    return isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v)
 
 
 def _is_count(v: object) -> bool:
@@ -263,6 +268,11 @@ _SETTING_NAMES = {"brief_code": "brief's code", "weasyprint": "WeasyPrint's vers
                   "word": "the Word converter's version (pandoc, resvg)"}
 
 
+def setting_name(key: str) -> str:
+    """Name a build setting (brief.output.settings) as a reader knows it."""
+    return _SETTING_NAMES.get(key, f"build setting {key}")
+
+
 def _changes(record: EditionRecord, pack_root: Path | str, templates: Mapping[str, Path | str],
              settings: Mapping[str, str], build_dir: Path | str) -> Iterator[str]:
     """Yield what differs between the record and now, cheapest checks first."""
@@ -282,7 +292,7 @@ def _changes(record: EditionRecord, pack_root: Path | str, templates: Mapping[st
     for key in sorted(set(settings) | set(record.settings)):
         if settings.get(key) != record.settings.get(key):
             reported.add(key)
-            yield _SETTING_NAMES.get(key, f"build setting {key}")
+            yield setting_name(key)
     digests: dict[str, str | None] = {}
     for name in sorted(record.inputs):
         path = root / name if name.startswith("content/") else record.input_paths.get(name)
@@ -303,11 +313,6 @@ def _shown(root: Path, path: str) -> str:
         return Path(path).relative_to(root.absolute()).as_posix()
     except ValueError:
         return path
-
-
-def outputs_intact(edition: EditionRecord, build_dir: Path | str) -> bool:
-    """True when every file the edition recorded is on disk with its recorded size and sha256."""
-    return _files_differ(edition, Path(build_dir)) is None
 
 
 def _files_differ(edition: EditionRecord, build_dir: Path) -> str | None:

@@ -5,6 +5,8 @@ import logging
 import mimetypes
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -70,13 +72,23 @@ class PackFetcher(URLFetcher):
         return URLFetcherResponse(served, target.read_bytes(), {"Content-Type": mime})
 
 
-class _Records(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.records: list[logging.LogRecord] = []
+@contextmanager
+def captured() -> Iterator[list[logging.LogRecord]]:
+    """Collect WeasyPrint's warnings and errors instead of printing them (its errors are only logged)."""
+    records: list[logging.LogRecord] = []
 
-    def emit(self, record):
-        self.records.append(record)
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger, handler = logging.getLogger("weasyprint"), Collect(logging.WARNING)
+    propagate, logger.propagate = logger.propagate, False  # reported through BuildError and warnings, not stderr
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def declared_fonts(assets: dict[str, Path]) -> set[str]:
@@ -93,12 +105,7 @@ def declared_fonts(assets: dict[str, Path]) -> set[str]:
 
 def render_pdf(job: Page) -> PdfResult:
     """Print one edition (and its archival copy, if asked); raise BuildError on errors, font fallbacks, tag faults."""
-    logger = logging.getLogger("weasyprint")
-    capture = _Records()
-    propagate = logger.propagate
-    logger.addHandler(capture)
-    logger.propagate = False  # reported through BuildError and warnings, not stderr
-    try:
+    with captured() as records:
         fetcher = PackFetcher(job.out_dir, job.assets, job.root)
         html = HTML(string=job.html, base_url=job.out_dir.as_uri() + "/", url_fetcher=fetcher, media_type="print")
         label_figures(html.etree_element)
@@ -106,12 +113,9 @@ def render_pdf(job: Page) -> PdfResult:
         pdf = document.write_pdf(finisher=scope_headers, **PDF_OPTIONS)
         archival: Archival | None = getattr(job, "archival", None)
         copy = write_archival(document, archival) if archival is not None else None
-    finally:
-        logger.removeHandler(capture)
-        logger.propagate = propagate
-    check_log(job.audience, capture.records)
+    check_log(job.audience, records)
     check_fonts(job.audience, document.fonts.values(), declared_fonts(job.assets))
-    warnings = tuple(f"{job.audience}: {r.getMessage()}" for r in capture.records if r.levelno < logging.ERROR)
+    warnings = tuple(f"{job.audience}: {r.getMessage()}" for r in records if r.levelno < logging.ERROR)
     missing = missing_elements(html, document)
     return PdfResult(job.audience, tagged(job.audience, pdf), len(document.pages), warnings, missing,
                      tagged(job.audience, copy, ARCHIVAL_VARIANT, unique_associated_files) if copy else None)

@@ -37,7 +37,7 @@ class Fonts:
 
 def edition_fonts(assets: dict[str, Path]) -> Fonts:
     """Collect the @font-face fonts of an edition's stylesheets (assets: link path -> file)."""
-    files: dict[str, str] = {}
+    files: set[str] = set()
     names: dict[str, str] = {}
     for rel, path in sorted(assets.items()):
         if not rel.endswith(".css"):
@@ -50,7 +50,7 @@ def edition_fonts(assets: dict[str, Path]) -> Fonts:
             font = assets.get(target) if target else None  # only the edition's own files, never a path outside
             if font is None or font.suffix.lower() not in _FONT_FILES:
                 continue
-            files[str(font)] = str(font)
+            files.add(str(font))
             names.setdefault(family.group(2).strip().lower(), _family_name(str(font)))
     return Fonts(tuple(sorted(files)), names)
 

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from brief.output.inputs import file_sha256
+from brief.output.inputs import file_sha256, is_sha256
 
 FOLDER = "recipients"  # build/<audience>/recipients/<id>.pdf
 
@@ -71,7 +71,7 @@ def from_json(data: object) -> dict[str, RecipientsRecord]:
 
 
 def _record(audience: str, r: Any) -> RecipientsRecord:
-    ok = (isinstance(r, dict) and r.get("audience") == audience and _hex(r.get("body_sha256"))
+    ok = (isinstance(r, dict) and r.get("audience") == audience and is_sha256(r.get("body_sha256"))
           and isinstance(r.get("inputs"), list) and isinstance(r.get("files"), dict)
           and isinstance(r.get("settings"), dict) and all(isinstance(v, str) for v in r["settings"].values()))
     if not ok:
@@ -79,7 +79,7 @@ def _record(audience: str, r: Any) -> RecipientsRecord:
     inputs = {}
     for i in r["inputs"]:
         if not (isinstance(i, dict) and isinstance(i.get("name"), str) and (i.get("sha256") is None
-                                                                           or _hex(i["sha256"]))):
+                                                                           or is_sha256(i["sha256"]))):
             raise ValueError(f"the recipients of {audience!r} have a malformed input")
         inputs[i["name"]] = i.get("sha256")
     files = {}
@@ -88,15 +88,11 @@ def _record(audience: str, r: Any) -> RecipientsRecord:
             entry = RecipientFile(**f) if isinstance(f, dict) else None
         except TypeError:
             entry = None
-        if entry is None or entry.id != rid or not _hex(entry.sha256) or not _hex(entry.source_hash) \
+        if entry is None or entry.id != rid or not is_sha256(entry.sha256) or not is_sha256(entry.source_hash) \
                 or entry.path != recipient_path(audience, rid):
             raise ValueError(f"the recipients of {audience!r} have a malformed file entry for {rid!r}")
         files[rid] = entry
     return RecipientsRecord(audience, r["body_sha256"], inputs, dict(r["settings"]), files)
-
-
-def _hex(v: object) -> bool:
-    return isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v)
 
 
 def intact(build_dir: Path, f: RecipientFile) -> bool:

@@ -112,9 +112,10 @@ def plan(content: Content, names: list[str], owned: Callable[[str], bool] = lamb
         if content.audiences[name].cover is None:
             continue
         env = env or environment(content)
-        keep = {r.id for r in recipients_of(content, name) if owned(f"recipient:{name}/{r.id}")}
+        listed = recipients_of(content, name)
+        keep = {r.id for r in listed if owned(f"recipient:{name}/{r.id}")}
         result.covers[name] = {i: html for i, html in render_covers(content, name, env).items() if i in keep}
-        result.bookmarks[name] = {r.id: f"Cover: {r.organisation}" for r in recipients_of(content, name)}
+        result.bookmarks[name] = {r.id: f"Cover: {r.organisation}" for r in listed}
         result.digests[name] = inputs_of(content, name, templates)
     return result
 
@@ -126,21 +127,25 @@ def style_digest(style: CoverStyle) -> str:
 
 
 def make(content: Content, cover_plan: Plan, manifest: Manifest, build_dir: Path, bodies: dict[str, Body],
-         workers: int | None = None, pool: ProcessPoolExecutor | None = None) -> Iterator[BuildEvent]:
-    """Print the planned covers that changed, join each to its body, write and record them; yield events."""
+         workers: int | None = None, pool: ProcessPoolExecutor | None = None,
+         force: bool = False) -> Iterator[BuildEvent]:
+    """Print the planned covers that changed (every one, with force), join each to its body, write and record them."""
     from brief.edition.render import assets
 
+    if force:  # --force prints every cover again too
+        manifest.recipients = {a: r for a, r in manifest.recipients.items() if a not in cover_plan.covers}
     served = assets(content.root)
     for audience, covers in cover_plan.covers.items():
         style = CoverStyle(STYLESHEET, (build_dir / audience).resolve(), served, content.root.resolve())
         body = bodies[audience]
+        body_sha = file_sha256(body.path) or ""
         old = manifest.recipients.get(audience)
-        jobs, kept = _jobs(cover_plan, audience, style, body, old, build_dir)
-        removed = _remove_stale(build_dir, old, {r.id for r in content.recipients if r.audience == audience})
+        listed = {r.id for r in content.recipients if r.audience == audience}
+        jobs, kept = _jobs(cover_plan, audience, style, body, body_sha, old, build_dir)
+        removed = _remove_stale(build_dir, old, listed)
         made, failures = yield from _print(audience, jobs, workers, pool)
-        files = {**_others(old, covers, content, audience), **kept, **made}
-        record = RecipientsRecord(audience, file_sha256(body.path) or "", cover_plan.digests[audience],
-                                  build_settings(), files)
+        files = {**_others(old, covers, listed), **kept, **made}
+        record = RecipientsRecord(audience, body_sha, cover_plan.digests[audience], build_settings(), files)
         manifest.recipients[audience] = record  # what was written is recorded, failures or not
         if failures:
             shown = failures[:10] + ([f"... and {len(failures) - 10} more"] if len(failures) > 10 else [])
@@ -150,10 +155,9 @@ def make(content: Content, cover_plan: Plan, manifest: Manifest, build_dir: Path
                                tuple(record.files.values()))
 
 
-def _jobs(cover_plan: Plan, audience: str, style: CoverStyle, body: Body, old: RecipientsRecord | None,
-          build_dir: Path) -> tuple[list[Job], dict[str, RecipientFile]]:
+def _jobs(cover_plan: Plan, audience: str, style: CoverStyle, body: Body, body_sha: str,
+          old: RecipientsRecord | None, build_dir: Path) -> tuple[list[Job], dict[str, RecipientFile]]:
     """Return the recipients to make, and the records of those whose file is current."""
-    body_sha = file_sha256(body.path) or ""
     pages = body.pages + 1
     settings = build_settings()
     base = digest(style_digest(style), body_sha, *(f"{k}\0{v}" for k, v in sorted(settings.items())))
@@ -170,10 +174,8 @@ def _jobs(cover_plan: Plan, audience: str, style: CoverStyle, body: Body, old: R
     return jobs, kept
 
 
-def _others(old: RecipientsRecord | None, covers: dict[str, str], content: Content,
-            audience: str) -> dict[str, RecipientFile]:
+def _others(old: RecipientsRecord | None, covers: dict[str, str], listed: set[str]) -> dict[str, RecipientFile]:
     """Keep the records of recipients this run does not handle (another shard's) while they are still listed."""
-    listed = {r.id for r in content.recipients if r.audience == audience}
     return {rid: f for rid, f in (old.files.items() if old else ()) if rid in listed and rid not in covers}
 
 
@@ -251,7 +253,7 @@ def make_one(job: Job) -> RecipientFile | str:
     from brief.output.assemble import assemble
     from brief.output.coverpdf import print_cover
 
-    label = f"{job.path.removesuffix('.pdf')}"
+    label = job.path.removesuffix(".pdf")
     try:
         if job.body_sha256 not in _body:
             _body.clear()
@@ -335,9 +337,7 @@ def make_covers(content: Content, cover_plan: Plan, manifest: Manifest, build_di
                          "(build it with --format pdf)")
             continue
         bodies[name] = Body(build_dir / pdf.path, pdf.pages or 0)
-    if request.force:  # --force prints every cover again too
-        manifest.recipients = {a: r for a, r in manifest.recipients.items() if a not in cover_plan.covers}
-    yield from make(content, cover_plan, manifest, build_dir, bodies, request.workers, pool)
+    yield from make(content, cover_plan, manifest, build_dir, bodies, request.workers, pool, request.force)
 
 
 def _uncovered(cover_plan: Plan, manifest: Manifest, build_dir: Path) -> Iterator[BuildEvent]:

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from brief.errors import BuildError
+from brief.errors import BuildError, WarningsAsErrors
 from brief.output.atomic import write_text_atomic
 from brief.output.inputs import FORMAT, file_sha256
 from brief.output.lock import build_lock
-from brief.output.manifest import EditionRecord, Manifest, read_manifest, write_manifest
-from brief.output.recipient_records import RecipientsRecord, intact
+from brief.output.manifest import EditionRecord, Manifest, read_manifest, setting_name, write_manifest
+from brief.output.recipient_records import RecipientsRecord, intact, recipient_path
 from brief.output.recipients import Body, Plan, body_file, make, owned_recipients
 from brief.output.recipients import plan as plan_covers
 from brief.output.settings import build_settings
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 PART = re.compile(r"^\.manifest\.part-(\d+)-of-(\d+)\.json$")
 PAGE_COST, EDITION_COST = 0.35, 0.6  # expected seconds: a printed page, and an edition's fixed share
 PACK_FOLDERS = ("content", "templates", "sources")  # what a part's content version is taken over
-_SETTINGS = {"brief_code": "brief's code", "weasyprint": "WeasyPrint's version", "pdf_variant": "the PDF variant"}
 
 
 def part_name(shard: Shard) -> str:
@@ -72,6 +71,8 @@ def build_shard(root: Path, build_dir: Path, request: BuildRequest) -> Iterator[
         yield from (b.Warned(f"{p}; rebuilding what it cannot vouch for") for p in problems)
         _overlay(manifest, build_dir / part_name(shard))  # what this shard made last time is not made again
         content = b.load(root)
+        if request.strict and content.warnings:  # as an unsharded build: nothing written
+            raise WarningsAsErrors(content.warnings)
         yield from (b.Warned(str(w), w) for w in content.warnings)
         names = b.choose_editions(sorted(content.audiences), request)
         items = work_items(content, names)
@@ -101,8 +102,6 @@ def _recipients(content: Content, covers: Plan, manifest: Manifest, build_dir: P
                 own: list[str]) -> Iterator[BuildEvent]:
     """Make this shard's recipients' PDFs; print the body of an edition it does not own, without writing it."""
     covers.covers = {a: c for a, c in covers.covers.items() if c}
-    if request.force:  # --force prints every cover again too
-        manifest.recipients = {a: r for a, r in manifest.recipients.items() if a not in covers.covers}
     bodies: dict[str, Body] = {}
     temporary: list[Path] = []
     try:
@@ -115,7 +114,7 @@ def _recipients(content: Content, covers: Plan, manifest: Manifest, build_dir: P
                 body, pages = _print_body(content, audience, request)
                 bodies[audience] = Body(body_file(build_dir, audience, body), pages)
                 temporary.append(bodies[audience].path)
-        yield from make(content, covers, manifest, build_dir, bodies, request.workers)
+        yield from make(content, covers, manifest, build_dir, bodies, request.workers, force=request.force)
     finally:
         for path in temporary:
             path.unlink(missing_ok=True)
@@ -141,7 +140,7 @@ def _overlay(manifest: Manifest, part: Path) -> None:
     """Add the records of this shard's previous part to the manifest, so a re-run skips what is current."""
     try:
         data = json.loads(part.read_text(encoding="utf-8"))
-        previous = Manifest.from_json(json.dumps(data["manifest"]))
+        previous = Manifest.from_data(data["manifest"])
     except (OSError, ValueError, KeyError, TypeError):
         return  # no part, or one that cannot be trusted: build everything this shard owns
     manifest.editions.update(previous.editions)
@@ -163,7 +162,7 @@ def write_part(root: Path, build_dir: Path, shard: Shard, names: list[str], requ
         "root": str(root), "builtin": str(builtin_templates("editions")),
         "items": sorted(key for key, _ in items), "owned": sorted(mine),
         "covers": {a: {n: d for n, d in sorted(digests.items())} for a, digests in sorted(covers.digests.items())},
-        "manifest": json.loads(owned.to_json()),
+        "manifest": owned.to_data(),
     }
     path = build_dir / part_name(shard)
     write_text_atomic(path, json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
@@ -227,7 +226,7 @@ def read_parts(build_dir: Path) -> list[Part]:
     for index, count, path in found:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            manifest = Manifest.from_json(json.dumps(data["manifest"]))
+            manifest = Manifest.from_data(data["manifest"])
             if data["format"] != FORMAT or (data["index"], data["count"]) != (index, count):
                 raise ValueError("it names another shard or format")
         except (OSError, ValueError, KeyError, TypeError) as e:
@@ -279,7 +278,7 @@ def _same_content(root: Path, parts: list[Part]) -> None:
 
 def _differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     files = sorted(n for n in set(a["files"]) | set(b["files"]) if a["files"].get(n) != b["files"].get(n))
-    settings = sorted(_SETTINGS.get(k, f"build setting {k}") for k in set(a["settings"]) | set(b["settings"])
+    settings = sorted(setting_name(k) for k in set(a["settings"]) | set(b["settings"])
                       if a["settings"].get(k) != b["settings"].get(k))
     editions = ["the editions asked for"] if a["editions"] != b["editions"] else []
     return files + settings + editions
@@ -301,17 +300,13 @@ def join(root: Path, parts: list[Part], manifest: Manifest, build_dir: Path) -> 
         for name, record in p.manifest.editions.items():
             manifest.editions[name] = _local(record, p, root)
     for audience, digests in parts[0].data["covers"].items():
-        files = {i: f for p in parts for i, f in p.manifest.recipients.get(audience, _none(audience)).files.items()}
+        files = {i: f for p in parts if (r := p.manifest.recipients.get(audience)) for i, f in r.files.items()}
         edition = manifest.editions.get(audience)
         pdf = edition.file("pdf") if edition else None
         manifest.recipients[audience] = RecipientsRecord(audience, pdf.sha256 if pdf else "0" * 64, digests,
                                                          parts[0].data["content"]["settings"], files)
     _check_files(manifest, parts, build_dir)
     return manifest
-
-
-def _none(audience: str) -> RecipientsRecord:
-    return RecipientsRecord(audience, "0" * 64)
 
 
 def _local(record: EditionRecord, part: Part, root: Path) -> EditionRecord:
@@ -339,7 +334,7 @@ def _check_files(manifest: Manifest, parts: list[Part], build_dir: Path) -> None
         else:
             audience, _, rid = name.partition("/")
             entry = manifest.recipients[audience].files.get(rid) if audience in manifest.recipients else None
-            bad = [] if entry is not None and intact(build_dir, entry) else [f"{audience}/recipients/{rid}.pdf"]
+            bad = [] if entry is not None and intact(build_dir, entry) else [recipient_path(audience, rid)]
         if bad:
             raise BuildError(f"build/{bad[0]} (from shard {shard}) is missing or differs from what the shard "
                              f"recorded: copy that shard's build/ here, or re-run brief build --shard {shard}, "

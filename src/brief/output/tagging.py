@@ -45,11 +45,6 @@ def tag_problems(pdf: pikepdf.Pdf) -> list[str]:
     return _check(pdf, fix=False)
 
 
-def artifact_untagged(pdf: pikepdf.Pdf) -> list[str]:
-    """Mark the content the structure tree does not reach as pagination artifacts; return what still breaks rules."""
-    return _check(pdf, fix=True)
-
-
 def _check(pdf: pikepdf.Pdf, fix: bool) -> list[str]:
     """Walk the tree once and each page's content once, fixing untagged content first if asked."""
     problems = _document_problems(pdf)
@@ -84,11 +79,6 @@ def _page(pdf: pikepdf.Pdf, page: pikepdf.Page, parents: Any, linked: set, fix: 
         parents[int(key)] = pikepdf.Array([owners[i] for i in keep])
         keep = list(range(len(keep)))
     return sum(1 for _ in untagged_operators(instructions, set(keep)))
-
-
-def reachable(root: pikepdf.Object) -> set[tuple[int, int]]:
-    """Return the object ids of every structure element linked into the tree from the root."""
-    return {element.objgen for element in _walk(root)}
 
 
 def _kids(element: pikepdf.Object) -> Iterator[pikepdf.Object]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import mimetypes
+from functools import cached_property
 from html import escape
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING
@@ -57,7 +58,6 @@ class _Rewriter(HTMLParser):
         self.skip: tuple[str, int, int] | None = None  # (tag, depth, start) of a hidden element or the head
         self.svg: dict | None = None  # the outermost inline <svg> being read
         self.lists: list[tuple[int, bool]] = []  # open <ol>: (end of its start tag, start number given)
-        self._fonts: Fonts | None = None
         self.graphics = 0
         self.looks = ClassLooks()
         self.closers: dict[str, list[str]] = {}  # per tag name, what to close before each open element's end
@@ -70,6 +70,11 @@ class _Rewriter(HTMLParser):
 
     def _tag_end(self, start: int) -> int:
         return self.source.index(">", start) + 1
+
+    @cached_property
+    def fonts(self) -> Fonts:
+        """The edition's @font-face fonts, read at its first graphic (an edition without any reads none)."""
+        return edition_fonts(self.page.assets)
 
     def result(self) -> str:
         out, at = [], 0
@@ -173,9 +178,7 @@ class _Rewriter(HTMLParser):
         alt = " ".join(t for t in (title, desc) if t) or svg["attrs"].get("aria-label", "").strip()
         self.graphics += 1
         what = f"{self.page.audience}: graphic {self.graphics}" + (f" ('{title}')" if title else "")
-        if self._fonts is None:
-            self._fonts = edition_fonts(self.page.assets)
-        png = svg_to_png(source, self._fonts, what)
+        png = svg_to_png(source, self.fonts, what)
         width, height = _size(svg["attrs"])
         size = f' width="{width}" height="{height}"' if width and height else ""
         return (f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}" alt="{escape(alt)}" '
@@ -232,9 +235,7 @@ class _Rewriter(HTMLParser):
         suffix = path.suffix.lower()
         if suffix == ".svg":
             self.graphics += 1
-            if self._fonts is None:
-                self._fonts = edition_fonts(self.page.assets)
-            data = svg_to_png(path.read_text(encoding="utf-8"), self._fonts, f"{self.page.audience}: {path.name}")
+            data = svg_to_png(path.read_text(encoding="utf-8"), self.fonts, f"{self.page.audience}: {path.name}")
             mime = "image/png"
         else:
             mime = WORD_IMAGES.get(suffix) or mimetypes.guess_type(path.name)[0] or ""

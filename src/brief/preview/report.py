@@ -5,11 +5,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from brief.content.yamlload import MAX_FILE_BYTES
 from brief.errors import BriefError, ContentError, Problem
 from brief.templating import builtin_templates, contained
 
 _BUILT_IN = "built-in templates/"
-_MAX_BYTES = 5 * 1024 * 1024  # the loader's own limit: a bigger file was refused before any line was read
 _MAX_LINE = 300
 
 
@@ -65,7 +65,7 @@ def _source_line(root: Path, file: str, number: int | None) -> str | None:
         path = contained(base / file.removeprefix(_BUILT_IN), [base])
     else:
         path = contained(Path(root) / file, [Path(root)])
-    if path is None or path.stat().st_size > _MAX_BYTES:
+    if path is None or path.stat().st_size > MAX_FILE_BYTES:  # the loader refused it before any line was read
         return None
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     return lines[number - 1][:_MAX_LINE] if number <= len(lines) else None

@@ -145,9 +145,10 @@ class Handler(BaseHTTPRequestHandler):
         if state is None:
             self._not_found()
         elif kind == "view":
-            self._page("view.html.j2", name=state.name, ed=self._edition(state.name))
+            self._page("view.html.j2", edition=state.name, name=state.name)
         elif kind == "panel":
-            html = pages.render("panel.html.j2", state=self.session.snapshot(), ed=self._edition(state.name))
+            snapshot = self.session.snapshot()
+            html = pages.render("panel.html.j2", state=snapshot, ed=snapshot["editions"][state.name])
             self._send(HTTPStatus.OK, html.encode(), "text/html; charset=utf-8")
         elif state.pdf is None:
             self._text(HTTPStatus.NOT_FOUND, f"the PDF of {state.name} is not printed yet (or --no-pdf)")
@@ -155,9 +156,6 @@ class Handler(BaseHTTPRequestHandler):
             slug = state.page.slug if state.page else state.name
             self._send(HTTPStatus.OK, state.pdf, "application/pdf",
                        {"Content-Disposition": f'inline; filename="{slug}.pdf"'})
-
-    def _edition(self, name: str) -> dict[str, Any]:
-        return self.session.snapshot()["editions"][name]
 
     # ---- the pack's files, as build/ would hold them ---------------------------------------
 
@@ -191,7 +189,7 @@ class Handler(BaseHTTPRequestHandler):
     def _edition_page(self, state: EditionState) -> None:
         broken = self.session.error is not None or state.error is not None
         if broken or state.page is None:
-            self._page("error.html.j2", ed=self._edition(state.name), audience=state.name, key=state.stamp)
+            self._page("error.html.j2", edition=state.name, audience=state.name, key=state.stamp)
             return
         nonce = secrets.token_urlsafe(16)
         html = pages.inject(state.page.html, pages.live_script(nonce, state.stamp, state.name))
@@ -238,10 +236,13 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- responses ---------------------------------------------------------------------
 
-    def _page(self, template: str, key: int = 0, audience: str = "", **context: Any) -> None:
+    def _page(self, template: str, key: int = 0, audience: str = "", edition: str = "", **context: Any) -> None:
+        """Render one of the preview's pages from one snapshot (with `edition`, its state as `ed`)."""
         nonce = secrets.token_urlsafe(16)
-        html = pages.render(template, state=self.session.snapshot(), nonce=nonce, key=key, audience=audience,
-                            **context)
+        snapshot = self.session.snapshot()
+        if edition:
+            context["ed"] = snapshot["editions"][edition]
+        html = pages.render(template, state=snapshot, nonce=nonce, key=key, audience=audience, **context)
         self._send(HTTPStatus.OK, html.encode(), "text/html; charset=utf-8",
                    {"Content-Security-Policy": pages.csp(nonce)})
 

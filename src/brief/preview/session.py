@@ -175,12 +175,10 @@ class PreviewSession:
             if self._submit is not None:
                 self._submit(*job)
 
-    def _show(self, state: EditionState, face: str) -> bool:
-        """Set what an edition's page shows; return whether that changed (its pages then reload)."""
-        if face == state.face:
-            return False
-        state.face, state.stamp = face, self.version
-        return True
+    def _show(self, state: EditionState, face: str) -> None:
+        """Set what an edition's page shows; a change moves its stamp (its pages then reload)."""
+        if face != state.face:
+            state.face, state.stamp = face, self.version
 
     def printed(self, name: str, rendered: int, result: Printed | str) -> None:
         """Record a PDF printed in the background (or why it failed) for the HTML of version `rendered`."""

@@ -120,7 +120,7 @@ def header_problems(dist_path: Path | None, distribution: Any, release: Release,
                     display: str = DISTRIBUTION) -> list[Problem]:
     """Find line breaks in anything that goes into a header, with file:line where known."""
     problems: list[Problem] = []
-    doc = load_document(dist_path, display)
+    doc, read = None, False  # content/distribution.yaml with its lines, read only once a value is bad
 
     def bad(s: str | None) -> bool:
         return s is not None and any(c in s for c in "\r\n\x00")
@@ -130,6 +130,8 @@ def header_problems(dist_path: Path | None, distribution: Any, release: Release,
         for i, r in enumerate(distribution.lists.get(audience, []) if distribution else []):
             for attr in ("name", "office", "email"):
                 if bad(getattr(r, attr)):
+                    if not read:
+                        doc, read = load_document(dist_path, display), True
                     path = ("lists", audience, i, attr)
                     problems.append(doc.problem(path, msg) if doc else Problem(display, None, None,
                                                                                f"lists.{audience}[{i}].{attr}", msg))

@@ -117,10 +117,6 @@ class EmailPublisher(Publisher):
         SendLog.load(self.log_path)  # a damaged log stops us before anything else happens
         self._plan(release)  # a recipient's PDF not built (or changed since) stops us here, before writing
 
-    def deliveries(self, release: Release) -> list[Delivery]:
-        """Return the messages this run is to send (this shard's, with --shard), before the send log is read."""
-        return self._plan(release)[1]
-
     def _plan(self, release: Release) -> tuple[Release, list[Delivery], list[Delivery]]:
         """Work out (once per release) the deliveries, and the list entries covered by a recipient's own PDF."""
         if self._planned is None or self._planned[0] != release:  # not just its name: --sign changes its PDFs

@@ -40,10 +40,10 @@ SHOWN = 10  # problems listed before "and N more"
 class Recipients:
     """The recipients' deliveries for a release, made from the pack's recipients and the build's manifest."""
 
-    def __init__(self, content: Content, build_dir: Path, manifest: Manifest | None = None):
+    def __init__(self, content: Content, build_dir: Path):
         self.content = content
         self.build_dir = build_dir
-        self._manifest = manifest
+        self._manifest: Manifest | None = None
 
     @property
     def manifest(self) -> Manifest:

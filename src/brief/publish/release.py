@@ -204,10 +204,7 @@ def write_release(dist: Path, release: Release) -> Path:
     try:
         tmp.mkdir()
         for f in release.contents:
-            data = f.data if isinstance(f, Asset) and f.data is not None else f.source.read_bytes() if f.source else b""
-            if hashlib.sha256(data).hexdigest() != f.sha256:
-                raise BuildError(f"{f.source} changed while publishing (its sha256 no longer matches "
-                                 f"build/manifest.json); run brief build --all, then publish again")
+            data = source_bytes(f)
             (tmp / f.file).parent.mkdir(parents=True, exist_ok=True)
             write_bytes_atomic(tmp / f.file, data)
         write_bytes_atomic(tmp / RELEASE_MANIFEST, release.manifest_json().encode())
@@ -222,6 +219,15 @@ def write_release(dist: Path, release: Release) -> Path:
         raise
     fsync_dir(dist)
     return final
+
+
+def source_bytes(f: ReleaseFile | Asset) -> bytes:
+    """Return the bytes a release file is written from; BuildError if they are no longer what the build recorded."""
+    data = f.data if isinstance(f, Asset) and f.data is not None else f.source.read_bytes() if f.source else b""
+    if hashlib.sha256(data).hexdigest() != f.sha256:
+        raise BuildError(f"{f.source} changed while publishing (its sha256 no longer matches "
+                         f"build/manifest.json); run brief build --all, then publish again")
+    return data
 
 
 def verified_bytes(folder: Path, f: ReleaseFile | Asset) -> bytes:

@@ -25,7 +25,7 @@ from typing import Any
 from brief.errors import BuildError, UsageError
 from brief.output.atomic import temp_name, write_bytes_atomic, write_error
 from brief.publish.publishers import Clock, PublishEvent, Step
-from brief.publish.release import Release, ReleaseFile, write_release
+from brief.publish.release import Release, ReleaseFile, source_bytes, write_release
 from brief.publish.verify import describe, fingerprint, quiet_pyhanko, require_pyhanko, verify_pdf
 
 ENV = {
@@ -216,10 +216,7 @@ def signed_copy(f: ReleaseFile, signer: Signer, staging: Path) -> ReleaseFile:
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
-    data = f.source.read_bytes() if f.source else b""
-    if hashlib.sha256(data).hexdigest() != f.sha256:
-        raise BuildError(f"{f.source} changed while publishing (its sha256 no longer matches build/manifest.json); "
-                         f"run brief build --all, then publish again")
+    data = source_bytes(f)
     try:
         signed = sign_pdf(data, signer)
     except TimestampRequestError as e:

@@ -135,10 +135,6 @@ class SendLog:
         """Return "sent", "pending" or None for the message this entry describes."""
         return self._status.get(entry_key(entry))
 
-    def status(self, sha256: str, email: str) -> str | None:
-        """Return "sent", "pending" or None for this shared PDF and address."""
-        return self.status_of({"sha256": sha256, "email": email})
-
     def mark_pending(self, entry: dict[str, Any]) -> None:
         self._add({**entry, "status": "pending"})
         self.save()
